@@ -1,0 +1,49 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Channel is a row of channels: what the gateway learns at run time about
+// a configured account.
+type Channel struct {
+	ID           int64
+	Platform     string
+	ExternalID   string
+	Name         string
+	NeedsReauth  bool
+	ReauthReason string
+}
+
+// UpsertChannel records a configured channel, keeping its run-time state.
+func UpsertChannel(ctx context.Context, db DBTX, platform, externalID, name string) error {
+	_, err := db.Exec(ctx, `INSERT INTO channels (platform, external_id, name) VALUES ($1, $2, $3)
+		ON CONFLICT (platform, external_id) DO UPDATE SET name = EXCLUDED.name`, platform, externalID, name)
+	if err != nil {
+		return fmt.Errorf("upsert channel: %w", err)
+	}
+	return nil
+}
+
+// MarkChannelNeedsReauth flags a channel whose token the platform refused.
+func MarkChannelNeedsReauth(ctx context.Context, db DBTX, platform, externalID, reason string, now time.Time) error {
+	_, err := db.Exec(ctx, `INSERT INTO channels (platform, external_id, needs_reauth, reauth_reason, updated_at)
+		VALUES ($1, $2, true, $3, $4)
+		ON CONFLICT (platform, external_id) DO UPDATE SET needs_reauth = true, reauth_reason = $3, updated_at = $4`,
+		platform, externalID, reason, now)
+	if err != nil {
+		return fmt.Errorf("mark channel needs re-authorization: %w", err)
+	}
+	return nil
+}
+
+// ChannelByExternalID returns one channel.
+func ChannelByExternalID(ctx context.Context, db DBTX, platform, externalID string) (Channel, error) {
+	var c Channel
+	err := db.QueryRow(ctx, `SELECT id, platform, external_id, name, needs_reauth, reauth_reason FROM channels
+		WHERE platform = $1 AND external_id = $2`, platform, externalID).
+		Scan(&c.ID, &c.Platform, &c.ExternalID, &c.Name, &c.NeedsReauth, &c.ReauthReason)
+	return c, interpret(err)
+}

@@ -1,0 +1,97 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Conversation is a row of conversations.
+type Conversation struct {
+	ID            int64
+	CustomerID    int64
+	IdentityID    int64
+	Status        string
+	Flow          string
+	FlowState     string
+	FlowData      map[string]string
+	EventsApplied int64
+	HandoffReason string
+	Priority      int
+	LastInboundAt *time.Time
+	CreatedAt     time.Time
+	HandedOffAt   *time.Time
+}
+
+const conversationColumns = `id, customer_id, identity_id, status, flow, flow_state, flow_data,
+	events_applied, handoff_reason, priority, last_inbound_at, created_at, handed_off_at`
+
+func scanConversation(row interface{ Scan(...any) error }) (Conversation, error) {
+	var c Conversation
+	err := row.Scan(&c.ID, &c.CustomerID, &c.IdentityID, &c.Status, &c.Flow, &c.FlowState, &c.FlowData,
+		&c.EventsApplied, &c.HandoffReason, &c.Priority, &c.LastInboundAt, &c.CreatedAt, &c.HandedOffAt)
+	return c, interpret(err)
+}
+
+// LockOpenConversation returns the identity's open conversation, creating
+// one when there is none, and holds its row lock until db's transaction
+// ends. Every change to a conversation happens under this lock, so the
+// events of one conversation apply one at a time, across processes.
+func LockOpenConversation(ctx context.Context, db DBTX, identityID, customerID int64) (Conversation, error) {
+	conv, err := scanConversation(db.QueryRow(ctx, `SELECT `+conversationColumns+` FROM conversations
+		WHERE identity_id = $1 AND status <> 'resolved' FOR UPDATE`, identityID))
+	if !errors.Is(err, ErrNotFound) {
+		return conv, err
+	}
+	// A concurrent transaction may insert the same identity's conversation
+	// first; ours then waits for it and inserts nothing, and the select
+	// below finds and locks the winner's row.
+	conv, err = scanConversation(db.QueryRow(ctx, `
+		INSERT INTO conversations (identity_id, customer_id) VALUES ($1, $2)
+		ON CONFLICT (identity_id) WHERE status <> 'resolved' DO NOTHING
+		RETURNING `+conversationColumns, identityID, customerID))
+	if !errors.Is(err, ErrNotFound) {
+		return conv, err
+	}
+	return scanConversation(db.QueryRow(ctx, `SELECT `+conversationColumns+` FROM conversations
+		WHERE identity_id = $1 AND status <> 'resolved' FOR UPDATE`, identityID))
+}
+
+// ConversationByID returns one conversation.
+func ConversationByID(ctx context.Context, db DBTX, id int64) (Conversation, error) {
+	return scanConversation(db.QueryRow(ctx, `SELECT `+conversationColumns+` FROM conversations WHERE id = $1`, id))
+}
+
+// ConversationUpdate is what applying one event changes.
+type ConversationUpdate struct {
+	Status        string
+	Flow          string
+	FlowState     string
+	FlowData      map[string]string
+	EventsApplied int64
+	LastInboundAt *time.Time
+	// HandoffReason and Priority are written when the update hands off.
+	HandoffReason string
+	Priority      int
+	HandedOffAt   *time.Time
+}
+
+// UpdateConversation writes u to conversation id. The caller holds the lock.
+func UpdateConversation(ctx context.Context, db DBTX, id int64, u ConversationUpdate, now time.Time) error {
+	data, err := json.Marshal(u.FlowData)
+	if err != nil {
+		return fmt.Errorf("encode flow data: %w", err)
+	}
+	_, err = db.Exec(ctx, `UPDATE conversations SET status = $2, flow = $3, flow_state = $4, flow_data = $5,
+		events_applied = $6, last_inbound_at = COALESCE($7, last_inbound_at),
+		handoff_reason = $8, priority = $9, handed_off_at = COALESCE($10, handed_off_at), updated_at = $11
+		WHERE id = $1`,
+		id, u.Status, u.Flow, u.FlowState, data, u.EventsApplied, u.LastInboundAt,
+		u.HandoffReason, u.Priority, u.HandedOffAt, now)
+	if err != nil {
+		return fmt.Errorf("update conversation: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Identity is a row of identities: a customer as one channel knows them.
+type Identity struct {
+	ID               int64
+	CustomerID       int64
+	Platform         string
+	ChannelID        string
+	ExternalID       string
+	DisplayName      string
+	ProfileFetchedAt *time.Time
+}
+
+const identityColumns = `id, customer_id, platform, channel_id, external_id, display_name, profile_fetched_at`
+
+func scanIdentity(row interface{ Scan(...any) error }) (Identity, error) {
+	var i Identity
+	err := row.Scan(&i.ID, &i.CustomerID, &i.Platform, &i.ChannelID, &i.ExternalID, &i.DisplayName, &i.ProfileFetchedAt)
+	return i, interpret(err)
+}
+
+// EnsureIdentity returns the identity for (platform, channel, external id),
+// creating it and a new customer when it is the first contact. created
+// says which. Concurrent first messages of one sender create one customer:
+// creation is serialized by a transaction-scoped advisory lock on the key,
+// so db should be a transaction.
+func EnsureIdentity(ctx context.Context, db DBTX, platform, channelID, externalID string) (ident Identity, created bool, err error) {
+	ident, err = identityByKey(ctx, db, platform, channelID, externalID)
+	if !errors.Is(err, ErrNotFound) {
+		return ident, false, err
+	}
+	if _, err := db.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1 || '|' || $2 || '|' || $3, 0))`,
+		platform, channelID, externalID); err != nil {
+		return Identity{}, false, fmt.Errorf("lock new identity: %w", err)
+	}
+	ident, err = identityByKey(ctx, db, platform, channelID, externalID)
+	if !errors.Is(err, ErrNotFound) {
+		return ident, false, err
+	}
+	ident, err = scanIdentity(db.QueryRow(ctx, `
+		WITH customer AS (INSERT INTO customers DEFAULT VALUES RETURNING id)
+		INSERT INTO identities (customer_id, platform, channel_id, external_id)
+		SELECT id, $1, $2, $3 FROM customer
+		RETURNING `+identityColumns, platform, channelID, externalID))
+	if err != nil {
+		return Identity{}, false, fmt.Errorf("insert identity: %w", err)
+	}
+	return ident, true, nil
+}
+
+func identityByKey(ctx context.Context, db DBTX, platform, channelID, externalID string) (Identity, error) {
+	return scanIdentity(db.QueryRow(ctx, `SELECT `+identityColumns+` FROM identities
+		WHERE platform = $1 AND channel_id = $2 AND external_id = $3`, platform, channelID, externalID))
+}
+
+// IdentityByID returns one identity.
+func IdentityByID(ctx context.Context, db DBTX, id int64) (Identity, error) {
+	return scanIdentity(db.QueryRow(ctx, `SELECT `+identityColumns+` FROM identities WHERE id = $1`, id))
+}
+
+// SetIdentityProfile records a fetched display name (possibly empty when
+// the platform would not tell) and gives it to the customer if they have none.
+func SetIdentityProfile(ctx context.Context, db DBTX, id int64, name string, now time.Time) error {
+	_, err := db.Exec(ctx, `
+		WITH ident AS (
+			UPDATE identities SET display_name = $2, profile_fetched_at = $3
+			WHERE id = $1 RETURNING customer_id)
+		UPDATE customers SET display_name = $2
+		FROM ident WHERE customers.id = ident.customer_id AND customers.display_name = '' AND $2 <> ''`,
+		id, name, now)
+	if err != nil {
+		return fmt.Errorf("update identity profile: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,222 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Message is a row of messages.
+type Message struct {
+	ID                int64
+	ConversationID    int64
+	Direction         string
+	Author            string
+	Kind              string
+	Platform          string
+	PlatformMessageID *string
+	Body              string
+	Attachments       json.RawMessage
+	QuickReplies      json.RawMessage
+	Payload           string
+	ReplyTo           string
+	Seq               *int64
+	InReplyTo         *int64
+	Status            string
+	FailureReason     string
+	PlatformTime      *time.Time
+	CreatedAt         time.Time
+	SentAt            *time.Time
+	DeliveredAt       *time.Time
+	ReadAt            *time.Time
+}
+
+const messageColumns = `id, conversation_id, direction, author, kind, platform, platform_message_id, body,
+	attachments, quick_replies, payload, reply_to, seq, in_reply_to, status, failure_reason,
+	platform_time, created_at, sent_at, delivered_at, read_at`
+
+func scanMessage(row interface{ Scan(...any) error }) (Message, error) {
+	var m Message
+	err := row.Scan(&m.ID, &m.ConversationID, &m.Direction, &m.Author, &m.Kind, &m.Platform, &m.PlatformMessageID,
+		&m.Body, &m.Attachments, &m.QuickReplies, &m.Payload, &m.ReplyTo, &m.Seq, &m.InReplyTo, &m.Status,
+		&m.FailureReason, &m.PlatformTime, &m.CreatedAt, &m.SentAt, &m.DeliveredAt, &m.ReadAt)
+	return m, interpret(err)
+}
+
+// NewMessage is a message to insert.
+type NewMessage struct {
+	ConversationID    int64
+	Direction         string
+	Author            string
+	Kind              string
+	Platform          string
+	PlatformMessageID string // empty: none yet (outbound before sending)
+	Body              string
+	Attachments       any // JSON-encoded; nil means none
+	QuickReplies      any
+	Payload           string
+	ReplyTo           string
+	Seq               *int64
+	InReplyTo         *int64
+	Status            string
+	PlatformTime      *time.Time
+	SentAt            *time.Time
+}
+
+// InsertMessage inserts m unless a message with the same platform message
+// id exists. inserted is false for such a duplicate, which is not an error:
+// redelivered webhooks are expected.
+func InsertMessage(ctx context.Context, db DBTX, m NewMessage, now time.Time) (id int64, inserted bool, err error) {
+	attachments, err := encodeList(m.Attachments)
+	if err != nil {
+		return 0, false, fmt.Errorf("encode attachments: %w", err)
+	}
+	quickReplies, err := encodeList(m.QuickReplies)
+	if err != nil {
+		return 0, false, fmt.Errorf("encode quick replies: %w", err)
+	}
+	err = db.QueryRow(ctx, `INSERT INTO messages (conversation_id, direction, author, kind, platform,
+			platform_message_id, body, attachments, quick_replies, payload, reply_to, seq, in_reply_to,
+			status, platform_time, sent_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+		ON CONFLICT (platform, platform_message_id) WHERE platform_message_id IS NOT NULL DO NOTHING
+		RETURNING id`,
+		m.ConversationID, m.Direction, m.Author, m.Kind, m.Platform, m.PlatformMessageID, m.Body,
+		attachments, quickReplies, m.Payload, m.ReplyTo, m.Seq, m.InReplyTo, m.Status, m.PlatformTime,
+		m.SentAt, now).Scan(&id)
+	if err == pgx.ErrNoRows {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("insert message: %w", interpret(err))
+	}
+	return id, true, nil
+}
+
+func encodeList(v any) ([]byte, error) {
+	if v == nil {
+		return []byte("[]"), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "null" {
+		return []byte("[]"), err
+	}
+	return b, nil
+}
+
+// MessageExists reports whether a message with this platform id is stored.
+func MessageExists(ctx context.Context, db DBTX, platform, platformMessageID string) (bool, error) {
+	var exists bool
+	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM messages WHERE platform = $1 AND platform_message_id = $2)`,
+		platform, platformMessageID).Scan(&exists)
+	return exists, interpret(err)
+}
+
+// MessageByID returns one message.
+func MessageByID(ctx context.Context, db DBTX, id int64) (Message, error) {
+	return scanMessage(db.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = $1`, id))
+}
+
+// MessagesOfConversation returns a conversation's messages in the order
+// they were stored.
+func MessagesOfConversation(ctx context.Context, db DBTX, conversationID int64) ([]Message, error) {
+	rows, err := db.Query(ctx, `SELECT `+messageColumns+` FROM messages WHERE conversation_id = $1 ORDER BY id`, conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("list messages: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Message, error) { return scanMessage(row) })
+}
+
+// OutboundDelivery is an outbound message with what a sender needs to deliver it.
+type OutboundDelivery struct {
+	Message
+	ChannelID     string // the store's account on the platform
+	RecipientID   string // the shopper's channel-scoped id
+	LastInboundAt *time.Time
+}
+
+// OutboundForDelivery loads an outbound message and its addressing.
+func OutboundForDelivery(ctx context.Context, db DBTX, id int64) (OutboundDelivery, error) {
+	var d OutboundDelivery
+	err := db.QueryRow(ctx, `SELECT i.channel_id, i.external_id, c.last_inbound_at FROM messages m
+		JOIN conversations c ON c.id = m.conversation_id
+		JOIN identities i ON i.id = c.identity_id
+		WHERE m.id = $1 AND m.direction = 'out'`, id).Scan(&d.ChannelID, &d.RecipientID, &d.LastInboundAt)
+	if err != nil {
+		return d, fmt.Errorf("load outbound %d: %w", id, interpret(err))
+	}
+	d.Message, err = MessageByID(ctx, db, id)
+	return d, err
+}
+
+// MarkSent records a successful send. Only a queued message moves to sent:
+// a receipt that arrived first is not undone.
+func MarkSent(ctx context.Context, db DBTX, id int64, platformMessageID string, now time.Time) error {
+	_, err := db.Exec(ctx, `UPDATE messages SET status = 'sent', sent_at = $3,
+		platform_message_id = COALESCE(platform_message_id, NULLIF($2, ''))
+		WHERE id = $1 AND status = 'queued'`, id, platformMessageID, now)
+	if err != nil {
+		return fmt.Errorf("mark message sent: %w", interpret(err))
+	}
+	return nil
+}
+
+// MarkFailed records why an outbound message will not be delivered.
+func MarkFailed(ctx context.Context, db DBTX, id int64, reason string) error {
+	_, err := db.Exec(ctx, `UPDATE messages SET status = 'failed', failure_reason = $2
+		WHERE id = $1 AND status = 'queued'`, id, reason)
+	if err != nil {
+		return fmt.Errorf("mark message failed: %w", err)
+	}
+	return nil
+}
+
+// statusRank orders outbound statuses; receipts only ever move a message forward.
+func statusRank(column string) string {
+	return `(CASE ` + column + ` WHEN 'queued' THEN 0 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 99 END)`
+}
+
+// MarkDelivered moves the named outbound messages to delivered.
+func MarkDelivered(ctx context.Context, db DBTX, platform string, platformMessageIDs []string, at time.Time) (int64, error) {
+	tag, err := db.Exec(ctx, `UPDATE messages SET status = 'delivered', delivered_at = $3
+		WHERE platform = $1 AND platform_message_id = ANY($2) AND direction = 'out' AND `+statusRank("status")+` < 2`,
+		platform, platformMessageIDs, at)
+	if err != nil {
+		return 0, fmt.Errorf("mark delivered: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// MarkUpTo moves the outbound messages a shopper was sent before watermark
+// to status ("delivered" or "read").
+func MarkUpTo(ctx context.Context, db DBTX, platform, channelID, externalID, status string, watermark, now time.Time) (int64, error) {
+	rank := 2
+	column := "delivered_at"
+	if status == "read" {
+		rank, column = 3, "read_at"
+	}
+	tag, err := db.Exec(ctx, `UPDATE messages m SET status = $5, `+column+` = $6
+		FROM conversations c JOIN identities i ON i.id = c.identity_id
+		WHERE m.conversation_id = c.id AND i.platform = $1 AND i.channel_id = $2 AND i.external_id = $3
+		AND m.direction = 'out' AND m.status IN ('sent', 'delivered') AND m.sent_at <= $4
+		AND `+statusRank("m.status")+` < $7`,
+		platform, channelID, externalID, watermark, status, now, rank)
+	if err != nil {
+		return 0, fmt.Errorf("mark %s up to watermark: %w", status, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// MarkDeleted records that the shopper unsent a message; its content is
+// removed, as the shopper asked, and the row stays so the history shows it.
+func MarkDeleted(ctx context.Context, db DBTX, platform, platformMessageID string) (int64, error) {
+	tag, err := db.Exec(ctx, `UPDATE messages SET status = 'deleted', body = '', attachments = '[]'
+		WHERE platform = $1 AND platform_message_id = $2 AND direction = 'in'`, platform, platformMessageID)
+	if err != nil {
+		return 0, fmt.Errorf("mark deleted: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
