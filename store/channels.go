@@ -47,3 +47,12 @@ func ChannelByExternalID(ctx context.Context, db DBTX, platform, externalID stri
 		Scan(&c.ID, &c.Platform, &c.ExternalID, &c.Name, &c.NeedsReauth, &c.ReauthReason)
 	return c, interpret(err)
 }
+
+// SaveWebhookFailure keeps a webhook body that could not be read.
+func SaveWebhookFailure(ctx context.Context, db DBTX, source, reason string, body []byte) error {
+	if _, err := db.Exec(ctx, `INSERT INTO webhook_failures (source, error, body) VALUES ($1, $2, $3)`,
+		source, reason, body); err != nil {
+		return fmt.Errorf("save unreadable webhook: %w", err)
+	}
+	return nil
+}

@@ -91,7 +91,18 @@ CREATE UNIQUE INDEX messages_platform_message ON messages (platform, platform_me
 CREATE INDEX messages_conversation ON messages (conversation_id, id);
 CREATE INDEX messages_outbound_unread ON messages (conversation_id, sent_at) WHERE direction = 'out' AND status IN ('sent', 'delivered');
 
+-- A correctly signed webhook we could not read is kept here, whole, and
+-- acknowledged: redelivery would not help, and nothing is thrown away.
+CREATE TABLE webhook_failures (
+    id          bigserial PRIMARY KEY,
+    source      text NOT NULL,
+    error       text NOT NULL,
+    body        bytea NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now()
+);
+
 -- +goose Down
+DROP TABLE webhook_failures;
 DROP TABLE messages;
 DROP TABLE conversations;
 DROP TABLE identities;

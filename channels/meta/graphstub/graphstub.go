@@ -1,0 +1,684 @@
+// Package graphstub is a strict stand-in for Meta's Graph API: the Send API
+// (POST /{version}/{channel}/messages) and user profiles (GET
+// /{version}/{user}). Tests, the sandbox UI and the load generator point the
+// Meta adapter's GraphURL at it.
+//
+// It checks requests the way Meta does — version, method, path, the
+// Authorization bearer token of the channel, appsecret_proof, and the Send
+// API body and limits — and answers failures with Graph's error JSON, so a
+// send it accepts is one Meta would accept. It is stricter than Meta in one
+// way: the access token must travel in the Authorization header; an
+// access_token parameter is refused, as Frontdesk never puts tokens in URLs.
+//
+// Accepted sends are recorded for inspection (Sent, SentTo) and fanned out to
+// live subscribers (Subscribe, OnSend). Script queues failures for a
+// recipient, to test retries and error handling.
+package graphstub
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Send API limits enforced on accepted sends.
+const (
+	TextMax            = 2000 // runes of message.text
+	QuickRepliesMax    = 13
+	QuickReplyTitleMax = 20   // runes
+	PayloadMax         = 1000 // runes of a quick reply payload
+	MetadataMax        = 1000 // runes of message.metadata
+)
+
+// subscriberBuffer is how many sends a subscriber may fall behind before
+// sends to it are dropped.
+const subscriberBuffer = 1024
+
+// maxBody bounds a request body; a Send API call is a few kilobytes.
+const maxBody = 1 << 20
+
+// QuickReply is one quick reply of a recorded send.
+type QuickReply struct {
+	ContentType string `json:"content_type"`
+	Title       string `json:"title"`
+	Payload     string `json:"payload"`
+}
+
+// Sent is a send the stub accepted.
+type Sent struct {
+	ChannelID     string       `json:"channel_id"`
+	RecipientID   string       `json:"recipient_id"`
+	MessagingType string       `json:"messaging_type"`
+	Tag           string       `json:"tag,omitempty"`
+	Text          string       `json:"text"`
+	QuickReplies  []QuickReply `json:"quick_replies,omitempty"`
+	Metadata      string       `json:"metadata,omitempty"`
+	// MessageID is the id the stub answered with: "m_<n>", unique for the
+	// life of the Server (Reset does not restart the count).
+	MessageID string    `json:"message_id"`
+	At        time.Time `json:"at"`
+}
+
+// Response is a scripted answer (see Script).
+//
+// A Response with Status 0 or 200 and no Code lets the request through to
+// normal handling. Otherwise the stub answers Body when it is set, or else
+// Graph error JSON with Code, Subcode, Message and Type; missing parts are
+// filled in: Status 500 for codes 1 and 2 and 400 for other codes, Code 2
+// for a 5xx Status and 100 for other statuses, a Message typical of the
+// code and Type "OAuthException". Header is added to the response.
+type Response struct {
+	Status  int
+	Code    int
+	Subcode int
+	Type    string
+	Message string
+	Body    string
+	Header  http.Header
+}
+
+// Server is the stand-in. It is an http.Handler serving the Graph API at
+// its root (use http.StripPrefix to mount it elsewhere); Start serves it on
+// a loopback port. It is safe for concurrent use.
+type Server struct {
+	appSecret string
+	version   string
+	tokens    map[string]string // channel id → token
+	channels  map[string]string // token → a channel id of it, for /me
+
+	mu          sync.Mutex
+	seq         int64
+	sent        []Sent
+	byRecipient map[string][]int // recipient id → indexes into sent
+	scripts     map[string][]Response
+	profiles    map[string]profile
+	subs        map[*subscriber]struct{}
+	onSend      func(Sent)
+	http        *http.Server
+}
+
+type profile struct{ first, last string }
+
+type subscriber struct {
+	ch   chan Sent
+	once sync.Once
+}
+
+// New returns a stub for an app with appSecret whose channels (Page and
+// Instagram account ids) have the given access tokens, serving API version
+// version ("v23.0").
+func New(appSecret string, tokens map[string]string, version string) *Server {
+	s := &Server{
+		appSecret:   appSecret,
+		version:     version,
+		tokens:      make(map[string]string, len(tokens)),
+		channels:    make(map[string]string, len(tokens)),
+		byRecipient: make(map[string][]int),
+		scripts:     make(map[string][]Response),
+		profiles:    make(map[string]profile),
+		subs:        make(map[*subscriber]struct{}),
+	}
+	for ch, tok := range tokens {
+		s.tokens[ch] = tok
+		s.channels[tok] = ch
+	}
+	return s
+}
+
+// Start serves the stub on a free port of 127.0.0.1 and returns its base
+// URL ("http://127.0.0.1:port"), for the adapter's GraphURL. It panics if
+// it cannot listen, as httptest.NewServer does; callers that must handle
+// that error serve the Server themselves. Stop it with Close.
+func (s *Server) Start() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(fmt.Sprintf("graphstub: failed to listen: %v", err))
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.mu.Lock()
+	if s.http != nil {
+		s.mu.Unlock()
+		ln.Close()
+		panic("graphstub: Start called twice")
+	}
+	s.http = srv
+	s.mu.Unlock()
+	go srv.Serve(ln) //nolint:errcheck // Serve returns ErrServerClosed after Close.
+	return "http://" + ln.Addr().String()
+}
+
+// Close stops the server Start started, if any, and ends every
+// subscription (their channels are closed).
+func (s *Server) Close() {
+	s.mu.Lock()
+	srv := s.http
+	subs := s.subs
+	s.subs = make(map[*subscriber]struct{})
+	s.mu.Unlock()
+	if srv != nil {
+		srv.Close()
+	}
+	for sub := range subs {
+		sub.close()
+	}
+}
+
+// Sent returns every accepted send since New or Reset, oldest first.
+func (s *Server) Sent() []Sent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.sent)
+}
+
+// SentTo returns the accepted sends to recipientID, oldest first.
+func (s *Server) SentTo(recipientID string) []Sent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	idx := s.byRecipient[recipientID]
+	out := make([]Sent, len(idx))
+	for i, j := range idx {
+		out[i] = s.sent[j]
+	}
+	return out
+}
+
+// Reset forgets recorded sends, scripts and profiles. Message ids keep
+// counting, so ids never repeat within one Server.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = nil
+	s.byRecipient = make(map[string][]int)
+	s.scripts = make(map[string][]Response)
+	s.profiles = make(map[string]profile)
+}
+
+// Subscribe returns a channel receiving every send accepted from now on,
+// and a function ending the subscription (it closes the channel; calling it
+// again does nothing). Sends never wait for a subscriber: one that falls
+// more than 1024 sends behind misses sends.
+func (s *Server) Subscribe() (<-chan Sent, func()) {
+	sub := &subscriber{ch: make(chan Sent, subscriberBuffer)}
+	s.mu.Lock()
+	s.subs[sub] = struct{}{}
+	s.mu.Unlock()
+	return sub.ch, func() {
+		s.mu.Lock()
+		_, ok := s.subs[sub]
+		delete(s.subs, sub)
+		s.mu.Unlock()
+		if ok {
+			sub.close()
+		}
+	}
+}
+
+func (sub *subscriber) close() { sub.once.Do(func() { close(sub.ch) }) }
+
+// OnSend sets a function called with every accepted send, after it is
+// recorded and before the response is written. It runs on the request's
+// goroutine, so a slow fn slows the sender down; nil removes it.
+func (s *Server) OnSend(fn func(Sent)) {
+	s.mu.Lock()
+	s.onSend = fn
+	s.mu.Unlock()
+}
+
+// Script queues answers for the next requests about recipientID: sends to
+// it and fetches of its profile, one Response per request, after the
+// request passed authentication. Script("", …) queues answers for requests
+// about any recipient that has no script of its own. For example
+//
+//	stub.Script("123", graphstub.Response{Status: 500}, graphstub.Response{Status: 500})
+//
+// fails the next two sends to 123 and lets the third through.
+func (s *Server) Script(recipientID string, responses ...Response) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scripts[recipientID] = append(s.scripts[recipientID], responses...)
+}
+
+// SetProfile sets the profile of userID. Users without one are "Demo
+// Shopper-<last 4 characters of the id>".
+func (s *Server) SetProfile(userID, first, last string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.profiles[userID] = profile{first: first, last: last}
+}
+
+// ServeHTTP answers one Graph API request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if gerr := s.serve(w, r); gerr != nil {
+		gerr.write(w)
+	}
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) *graphError {
+	// "/v23.0/123/messages" → ["v23.0", "123", "messages"]
+	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if segs[0] != s.version {
+		return &graphError{Status: http.StatusBadRequest, Code: 2500, Message: fmt.Sprintf("Unknown path components: /%s", segs[0])}
+	}
+	segs = segs[1:]
+
+	form, gerr := s.parseParams(r)
+	if gerr != nil {
+		return gerr
+	}
+	token, gerr := s.authenticate(r, form)
+	if gerr != nil {
+		return gerr
+	}
+
+	switch {
+	case len(segs) == 2 && segs[1] == "messages" && r.Method == http.MethodPost:
+		channelID := segs[0]
+		if channelID == "me" {
+			channelID = s.channels[token]
+		}
+		if s.tokens[channelID] != token {
+			// A valid token of another channel.
+			return unsupported(r.Method, segs[0])
+		}
+		return s.send(w, channelID, form)
+	case len(segs) == 1 && segs[0] != "" && r.Method == http.MethodGet:
+		return s.profile(w, segs[0], r.URL.Query().Get("fields"))
+	}
+	return unsupported(r.Method, strings.Join(segs, "/"))
+}
+
+// params are a request's parameters: the query merged with a form body, or
+// the query and a JSON body.
+type params struct {
+	values url.Values
+	json   map[string]json.RawMessage
+}
+
+// get returns a parameter as a string; a JSON string is unquoted, other
+// JSON values are returned as JSON.
+func (p params) get(name string) (string, bool) {
+	if raw, ok := p.json[name]; ok {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s, true
+		}
+		return string(raw), true
+	}
+	if v, ok := p.values[name]; ok && len(v) > 0 {
+		return v[0], true
+	}
+	return "", false
+}
+
+func (s *Server) parseParams(r *http.Request) (params, *graphError) {
+	p := params{values: r.URL.Query()}
+	if r.Method != http.MethodPost {
+		return p, nil
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/x-www-form-urlencoded":
+		// huandu's encoding: each top-level value a field, nested values JSON.
+		if err := r.ParseForm(); err != nil {
+			return p, invalidParam("graphstub: unreadable form body: " + err.Error())
+		}
+		p.values = r.Form
+	case "application/json":
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return p, invalidParam("graphstub: unreadable body: " + err.Error())
+		}
+		if err := json.Unmarshal(body, &p.json); err != nil {
+			return p, invalidParam("graphstub: body is not a JSON object: " + err.Error())
+		}
+	default:
+		return p, invalidParam(fmt.Sprintf("graphstub: unsupported Content-Type %q", r.Header.Get("Content-Type")))
+	}
+	return p, nil
+}
+
+// authenticate checks that the bearer token is one of a channel's and that
+// appsecret_proof matches it, and returns the token.
+func (s *Server) authenticate(r *http.Request, p params) (string, *graphError) {
+	if _, ok := p.get("access_token"); ok {
+		return "", invalidParam("graphstub: access_token must be sent in the Authorization header, not as a parameter")
+	}
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if _, known := s.channels[token]; !ok || token == "" || !known {
+		return "", &graphError{Status: http.StatusBadRequest, Code: 190, Message: "Invalid OAuth access token - Cannot parse access token"}
+	}
+	proof, ok := p.get("appsecret_proof")
+	if !ok || proof == "" {
+		return "", &graphError{Status: http.StatusBadRequest, Code: 100, Type: "GraphMethodException", Message: "API calls from the server require an appsecret_proof argument"}
+	}
+	mac := hmac.New(sha256.New, []byte(s.appSecret))
+	mac.Write([]byte(token))
+	want := hex.EncodeToString(mac.Sum(nil))
+	if !hmac.Equal([]byte(proof), []byte(want)) {
+		return "", &graphError{Status: http.StatusBadRequest, Code: 100, Type: "GraphMethodException", Message: "Invalid appsecret_proof provided in the API argument"}
+	}
+	return token, nil
+}
+
+// popScript returns the next scripted answer for recipientID, if any.
+func (s *Server) popScript(recipientID string) (Response, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, key := range []string{recipientID, ""} {
+		if q := s.scripts[key]; len(q) > 0 {
+			if len(q) == 1 {
+				delete(s.scripts, key)
+			} else {
+				s.scripts[key] = q[1:]
+			}
+			return q[0], true
+		}
+	}
+	return Response{}, false
+}
+
+// scripted answers a scripted failure; it reports false for a pass-through.
+func scripted(w http.ResponseWriter, resp Response) (bool, *graphError) {
+	if resp.Code == 0 && (resp.Status == 0 || resp.Status == http.StatusOK) {
+		return false, nil
+	}
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	if resp.Body != "" {
+		status := resp.Status
+		if status == 0 {
+			status = http.StatusInternalServerError
+		}
+		w.WriteHeader(status)
+		io.WriteString(w, resp.Body) //nolint:errcheck // the client went away.
+		return true, nil
+	}
+	g := &graphError{Status: resp.Status, Code: resp.Code, Subcode: resp.Subcode, Type: resp.Type, Message: resp.Message}
+	if g.Code == 0 {
+		g.Code = 100
+		if g.Status >= 500 {
+			g.Code = 2
+		}
+	}
+	if g.Status == 0 {
+		g.Status = http.StatusBadRequest
+		if g.Code == 1 || g.Code == 2 {
+			g.Status = http.StatusInternalServerError
+		}
+	}
+	return true, g
+}
+
+// sendRequest is the Send API body.
+type sendRequest struct {
+	Recipient struct {
+		ID string `json:"id"`
+	} `json:"recipient"`
+	MessagingType string `json:"messaging_type"`
+	Tag           string `json:"tag"`
+	Message       struct {
+		Text         string       `json:"text"`
+		QuickReplies []QuickReply `json:"quick_replies"`
+		Metadata     string       `json:"metadata"`
+	} `json:"message"`
+}
+
+func (s *Server) send(w http.ResponseWriter, channelID string, p params) *graphError {
+	var req sendRequest
+	for _, f := range []struct {
+		name     string
+		into     any
+		required bool
+	}{
+		{"recipient", &req.Recipient, true},
+		{"message", &req.Message, true},
+		{"messaging_type", &req.MessagingType, true},
+		{"tag", &req.Tag, false},
+	} {
+		v, ok := p.get(f.name)
+		if !ok {
+			if f.required {
+				return invalidParam(fmt.Sprintf("(#100) The parameter %s is required", f.name))
+			}
+			continue
+		}
+		if str, isStr := f.into.(*string); isStr {
+			*str = v
+			continue
+		}
+		dec := json.NewDecoder(strings.NewReader(v))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(f.into); err != nil {
+			return invalidParam(fmt.Sprintf("(#100) Param %s must be a JSON object of known fields: %v", f.name, err))
+		}
+	}
+	if req.Recipient.ID == "" {
+		return invalidParam("(#100) The parameter recipient[id] is required")
+	}
+
+	if resp, ok := s.popScript(req.Recipient.ID); ok {
+		if done, gerr := scripted(w, resp); done || gerr != nil {
+			return gerr
+		}
+	}
+	if gerr := validateSend(&req); gerr != nil {
+		return gerr
+	}
+
+	s.mu.Lock()
+	s.seq++
+	sent := Sent{
+		ChannelID:     channelID,
+		RecipientID:   req.Recipient.ID,
+		MessagingType: req.MessagingType,
+		Tag:           req.Tag,
+		Text:          req.Message.Text,
+		QuickReplies:  req.Message.QuickReplies,
+		Metadata:      req.Message.Metadata,
+		MessageID:     "m_" + strconv.FormatInt(s.seq, 10),
+		At:            time.Now(),
+	}
+	s.byRecipient[sent.RecipientID] = append(s.byRecipient[sent.RecipientID], len(s.sent))
+	s.sent = append(s.sent, sent)
+	for sub := range s.subs {
+		select {
+		case sub.ch <- sent:
+		default: // a slow subscriber misses it; sends never wait
+		}
+	}
+	onSend := s.onSend
+	s.mu.Unlock()
+	if onSend != nil {
+		onSend(sent)
+	}
+
+	writeJSON(w, http.StatusOK, map[string]string{"recipient_id": sent.RecipientID, "message_id": sent.MessageID})
+	return nil
+}
+
+func validateSend(req *sendRequest) *graphError {
+	switch req.MessagingType {
+	case "RESPONSE", "UPDATE":
+		if req.Tag != "" {
+			return invalidParam("(#100) Param tag is only allowed with messaging_type MESSAGE_TAG")
+		}
+	case "MESSAGE_TAG":
+		switch req.Tag {
+		case "HUMAN_AGENT", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "ACCOUNT_UPDATE":
+		case "":
+			return invalidParam("(#100) Param tag is required when messaging_type is MESSAGE_TAG")
+		default:
+			return invalidParam(fmt.Sprintf("(#100) Param tag must be one of {HUMAN_AGENT, CONFIRMED_EVENT_UPDATE, POST_PURCHASE_UPDATE, ACCOUNT_UPDATE}, got %q", req.Tag))
+		}
+	default:
+		return invalidParam("(#100) Param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG}")
+	}
+
+	m := &req.Message
+	switch {
+	case strings.TrimSpace(m.Text) == "":
+		return invalidParam("(#100) Param message[text] must be a non-empty UTF-8 encoded string")
+	case !utf8.ValidString(m.Text):
+		return invalidParam("(#100) Param message[text] must be a non-empty UTF-8 encoded string")
+	case utf8.RuneCountInString(m.Text) > TextMax:
+		return invalidParam(fmt.Sprintf("(#100) Length of param message[text] must be less than or equal to %d", TextMax))
+	case utf8.RuneCountInString(m.Metadata) > MetadataMax:
+		return invalidParam(fmt.Sprintf("(#100) Length of param message[metadata] must be less than or equal to %d", MetadataMax))
+	case len(m.QuickReplies) > QuickRepliesMax:
+		return invalidParam(fmt.Sprintf("(#100) Param message[quick_replies] must have at most %d elements", QuickRepliesMax))
+	}
+	for i, qr := range m.QuickReplies {
+		switch {
+		case qr.ContentType != "text" && qr.ContentType != "user_phone_number" && qr.ContentType != "user_email":
+			return invalidParam(fmt.Sprintf("(#100) Param message[quick_replies][%d][content_type] must be one of {text, user_phone_number, user_email}", i))
+		case qr.ContentType == "text" && qr.Title == "":
+			return invalidParam(fmt.Sprintf("(#100) Param message[quick_replies][%d][title] is required", i))
+		case utf8.RuneCountInString(qr.Title) > QuickReplyTitleMax:
+			return invalidParam(fmt.Sprintf("(#100) Length of param message[quick_replies][%d][title] must be less than or equal to %d", i, QuickReplyTitleMax))
+		case qr.ContentType == "text" && qr.Payload == "":
+			return invalidParam(fmt.Sprintf("(#100) Param message[quick_replies][%d][payload] is required", i))
+		case utf8.RuneCountInString(qr.Payload) > PayloadMax:
+			return invalidParam(fmt.Sprintf("(#100) Length of param message[quick_replies][%d][payload] must be less than or equal to %d", i, PayloadMax))
+		}
+	}
+	return nil
+}
+
+// profileFields are the user fields the stub knows.
+var profileFields = map[string]bool{"id": true, "first_name": true, "last_name": true, "name": true, "username": true}
+
+func (s *Server) profile(w http.ResponseWriter, userID, fields string) *graphError {
+	if resp, ok := s.popScript(userID); ok {
+		if done, gerr := scripted(w, resp); done || gerr != nil {
+			return gerr
+		}
+	}
+
+	s.mu.Lock()
+	p, ok := s.profiles[userID]
+	s.mu.Unlock()
+	if !ok {
+		tail := userID
+		if n := len(tail); n > 4 {
+			tail = tail[n-4:]
+		}
+		p = profile{first: "Demo", last: "Shopper-" + tail}
+	}
+	all := map[string]string{
+		"id":         userID,
+		"first_name": p.first,
+		"last_name":  p.last,
+		"name":       strings.TrimSpace(p.first + " " + p.last),
+		"username":   strings.ToLower(strings.Join(strings.Fields(p.first+"."+p.last), "")),
+	}
+
+	out := map[string]string{"id": userID}
+	if fields == "" {
+		out["name"] = all["name"]
+	}
+	for f := range strings.SplitSeq(fields, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !profileFields[f] {
+			return invalidParam(fmt.Sprintf("(#100) Tried accessing nonexisting field (%s) on node type (User)", f))
+		}
+		out[f] = all[f]
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// graphError is Graph's error JSON:
+// {"error":{"message","type","code","error_subcode","fbtrace_id"}}.
+type graphError struct {
+	Status  int
+	Code    int
+	Subcode int
+	Type    string
+	Message string
+}
+
+func invalidParam(msg string) *graphError {
+	return &graphError{Status: http.StatusBadRequest, Code: 100, Message: msg}
+}
+
+func unsupported(method, id string) *graphError {
+	return &graphError{
+		Status:  http.StatusBadRequest,
+		Code:    100,
+		Subcode: 33,
+		Type:    "GraphMethodException",
+		Message: fmt.Sprintf("Unsupported %s request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", strings.ToLower(method), id),
+	}
+}
+
+// graphMessages are typical messages of codes, for scripted errors.
+var graphMessages = map[int]string{
+	1:     "An unknown error has occurred.",
+	2:     "An unexpected error has occurred. Please retry your request later.",
+	4:     "(#4) Application request limit reached",
+	10:    "(#10) This message is sent outside of allowed window.",
+	17:    "(#17) User request limit reached",
+	32:    "(#32) Page request limit reached",
+	100:   "(#100) Invalid parameter",
+	190:   "Invalid OAuth access token - Cannot parse access token",
+	200:   "(#200) Permissions error",
+	230:   "(#230) Requires pages_messaging permission to manage the object",
+	551:   "(#551) This person isn't available right now.",
+	613:   "(#613) Calls to this api have exceeded the rate limit.",
+	80001: "(#80001) There have been too many calls to this Page account. Wait a bit and try again.",
+	80002: "(#80002) There have been too many calls to this Instagram account. Wait a bit and try again.",
+	80006: "(#80006) There have been too many messages sent to this Messenger user. Please wait a while and try again.",
+}
+
+func (g *graphError) write(w http.ResponseWriter) {
+	typ, msg := g.Type, g.Message
+	if typ == "" {
+		typ = "OAuthException"
+	}
+	if msg == "" {
+		msg = graphMessages[g.Code]
+	}
+	body := map[string]any{"message": msg, "type": typ, "code": g.Code, "fbtrace_id": traceID()}
+	if g.Subcode != 0 {
+		body["error_subcode"] = g.Subcode
+	}
+	if g.Code == 1 || g.Code == 2 {
+		body["is_transient"] = true
+	}
+	if g.Code == 190 {
+		w.Header().Set("WWW-Authenticate", `OAuth "Facebook Platform" "invalid_token" "`+msg+`"`)
+	}
+	writeJSON(w, g.Status, map[string]any{"error": body})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v) //nolint:errcheck // the client went away.
+}
+
+func traceID() string {
+	b := make([]byte, 8)
+	rand.Read(b) //nolint:errcheck // crypto/rand.Read never fails.
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -1,0 +1,480 @@
+package meta_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/frontdesk/frontdesk/channels"
+	"github.com/frontdesk/frontdesk/channels/meta"
+	"github.com/frontdesk/frontdesk/channels/meta/graphstub"
+	"github.com/frontdesk/frontdesk/conversation"
+)
+
+const (
+	testAppSecret = "test-app-secret"
+	testVersion   = "v23.0"
+	testPageID    = "1001"
+	testIGID      = "2002"
+	testPageToken = "EAAPageTokenSecret1001"
+	testIGToken   = "IGAATokenSecret2002"
+	testPSID      = "9000000000000001"
+)
+
+// graphRequest is a request as it reached the stub.
+type graphRequest struct {
+	Method, Path, RawQuery, Authorization, ContentType string
+	Form                                               url.Values
+}
+
+type testBundle struct {
+	stub    *graphstub.Server
+	url     string
+	cfg     meta.Config
+	adapter *meta.Adapter
+
+	mu       sync.Mutex
+	requests []graphRequest
+}
+
+// setup serves a graphstub behind a recorder of the raw requests, and an
+// adapter configured for it.
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	b := &testBundle{stub: graphstub.New(testAppSecret, map[string]string{
+		testPageID: testPageToken,
+		testIGID:   testIGToken,
+	}, testVersion)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		require.NoError(t, err)
+		form, _ := url.ParseQuery(string(body))
+		b.mu.Lock()
+		b.requests = append(b.requests, graphRequest{
+			Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
+			Authorization: r.Header.Get("Authorization"), ContentType: r.Header.Get("Content-Type"),
+			Form: form,
+		})
+		b.mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		b.stub.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(b.stub.Close)
+	b.url = srv.URL
+	b.cfg = meta.Config{
+		AppSecret:    testAppSecret,
+		GraphURL:     srv.URL,
+		GraphVersion: testVersion,
+		Tokens:       map[string]string{testPageID: testPageToken, testIGID: testIGToken},
+	}
+	b.adapter = meta.New(b.cfg)
+	return b
+}
+
+func (b *testBundle) lastRequest(t *testing.T) graphRequest {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	require.NotEmpty(t, b.requests)
+	return b.requests[len(b.requests)-1]
+}
+
+func messengerOut(recipient, text string) conversation.Outbound {
+	return conversation.Outbound{
+		MessageID:   42,
+		Platform:    conversation.Messenger,
+		ChannelID:   testPageID,
+		RecipientID: recipient,
+		Text:        text,
+		Author:      conversation.AuthorBot,
+	}
+}
+
+func proof(secret, token string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(token))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func TestSend(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	out := messengerOut(testPSID, "Your parcel is on its way.")
+	out.QuickReplies = []conversation.QuickReply{
+		{Title: "Track it", Payload: "TRACK"},
+		{Title: "Talk to a person", Payload: "HUMAN"},
+	}
+	res, err := b.adapter.Send(t.Context(), out)
+	require.NoError(t, err)
+
+	sent := b.stub.Sent()
+	require.Len(t, sent, 1)
+	require.Equal(t, sent[0].MessageID, res.PlatformMessageID)
+	require.WithinDuration(t, time.Now(), sent[0].At, time.Minute)
+	sent[0].At = time.Time{}
+	require.Equal(t, graphstub.Sent{
+		ChannelID:     testPageID,
+		RecipientID:   testPSID,
+		MessagingType: "RESPONSE",
+		Text:          "Your parcel is on its way.",
+		QuickReplies: []graphstub.QuickReply{
+			{ContentType: "text", Title: "Track it", Payload: "TRACK"},
+			{ContentType: "text", Title: "Talk to a person", Payload: "HUMAN"},
+		},
+		Metadata:  "frontdesk:42",
+		MessageID: res.PlatformMessageID,
+	}, sent[0])
+
+	// The stub refuses anything else, so these hold already; the raw
+	// request shows how.
+	req := b.lastRequest(t)
+	require.Equal(t, http.MethodPost, req.Method)
+	require.Equal(t, "/"+testVersion+"/"+testPageID+"/messages", req.Path)
+	require.Equal(t, "Bearer "+testPageToken, req.Authorization)
+	require.Empty(t, req.RawQuery)
+	require.NotContains(t, req.Form, "access_token")
+	require.Equal(t, proof(testAppSecret, testPageToken), req.Form.Get("appsecret_proof"))
+	require.Equal(t, "application/x-www-form-urlencoded", req.ContentType)
+	require.JSONEq(t, `{"id":"`+testPSID+`"}`, req.Form.Get("recipient"))
+}
+
+func TestSendHumanAgentTag(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	out := messengerOut(testPSID, "Hi, Sam from support here.")
+	out.Author = conversation.AuthorAgent
+	out.HumanAgentTag = true
+	_, err := b.adapter.Send(t.Context(), out)
+	require.NoError(t, err)
+
+	sent := b.stub.SentTo(testPSID)
+	require.Len(t, sent, 1)
+	require.Equal(t, "MESSAGE_TAG", sent[0].MessagingType)
+	require.Equal(t, "HUMAN_AGENT", sent[0].Tag)
+}
+
+func TestSendQuickReplyLimits(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	out := messengerOut(testPSID, "Pick one")
+	for i := range 15 {
+		out.QuickReplies = append(out.QuickReplies, conversation.QuickReply{Title: fmt.Sprintf("Öption número %d is long", i), Payload: fmt.Sprint(i)})
+	}
+	_, err := b.adapter.Send(t.Context(), out)
+	require.NoError(t, err)
+
+	qrs := b.stub.SentTo(testPSID)[0].QuickReplies
+	require.Len(t, qrs, 13)
+	require.Equal(t, "Öption número 0 is l", qrs[0].Title)
+	require.Equal(t, "12", qrs[12].Payload)
+}
+
+func TestSendSplitsLongText(t *testing.T) {
+	t.Parallel()
+
+	t.Run("messenger", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		text := strings.Repeat("Ünïcödé words travel far. ", 180) // 4680 runes
+		out := messengerOut(testPSID, text)
+		out.QuickReplies = []conversation.QuickReply{{Title: "Thanks", Payload: "THANKS"}}
+		res, err := b.adapter.Send(t.Context(), out)
+		require.NoError(t, err)
+
+		sent := b.stub.SentTo(testPSID)
+		require.Len(t, sent, 3)
+		texts := make([]string, len(sent))
+		for i, s := range sent {
+			texts[i] = s.Text
+			require.LessOrEqual(t, utf8.RuneCountInString(s.Text), 2000)
+			require.Equal(t, "frontdesk:42", s.Metadata)
+			if i < len(sent)-1 {
+				require.Empty(t, s.QuickReplies, "part %d", i)
+			}
+		}
+		require.Equal(t, []graphstub.QuickReply{{ContentType: "text", Title: "Thanks", Payload: "THANKS"}}, sent[2].QuickReplies)
+		require.Equal(t, strings.Fields(text), strings.Fields(strings.Join(texts, " ")))
+		require.Equal(t, sent[2].MessageID, res.PlatformMessageID)
+	})
+
+	t.Run("instagram by bytes", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		text := strings.Repeat("日本語 ", 150) // 600 runes, 1500 bytes
+		out := messengerOut("igsid-1", text)
+		out.Platform = conversation.Instagram
+		out.ChannelID = testIGID
+		_, err := b.adapter.Send(t.Context(), out)
+		require.NoError(t, err)
+
+		sent := b.stub.SentTo("igsid-1")
+		require.Len(t, sent, 2)
+		for _, s := range sent {
+			require.LessOrEqual(t, len(s.Text), 1000)
+			require.Equal(t, testIGID, s.ChannelID)
+		}
+		require.Equal(t, "Bearer "+testIGToken, b.lastRequest(t).Authorization)
+	})
+
+	t.Run("later part fails", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		b.stub.Script(testPSID, graphstub.Response{}, graphstub.Response{Code: 551, Subcode: 1545041})
+		_, err := b.adapter.Send(t.Context(), messengerOut(testPSID, strings.Repeat("word ", 500)))
+		var perm *channels.PermanentError
+		require.ErrorAs(t, err, &perm)
+		require.Contains(t, perm.Reason, "part 2 of 2 (earlier parts were sent)")
+		require.Contains(t, perm.Reason, "recipient unavailable")
+		require.Len(t, b.stub.SentTo(testPSID), 1)
+	})
+}
+
+func TestSendErrors(t *testing.T) {
+	t.Parallel()
+
+	type class int
+	const (
+		transient class = iota
+		retryAfter
+		permanent
+		reauthorize
+	)
+	tests := []struct {
+		name   string
+		resp   graphstub.Response
+		want   class
+		after  time.Duration
+		reason string
+	}{
+		{name: "500 service error", resp: graphstub.Response{Status: 500}, want: transient},
+		{name: "502 HTML", resp: graphstub.Response{Status: 502, Body: "<html><body>Bad Gateway</body></html>"}, want: transient},
+		{name: "code 1 unknown", resp: graphstub.Response{Code: 1}, want: transient},
+		{name: "code 4 rate limit", resp: graphstub.Response{Code: 4}, want: retryAfter, after: time.Minute},
+		{name: "code 613 rate limit", resp: graphstub.Response{Code: 613}, want: retryAfter, after: time.Minute},
+		{
+			name: "code 80006 with usage header",
+			resp: graphstub.Response{Code: 80006, Header: http.Header{"X-Business-Use-Case-Usage": {
+				`{"` + testPageID + `":[{"type":"messenger","call_count":100,"estimated_time_to_regain_access":5}]}`,
+			}}},
+			want: retryAfter, after: 5 * time.Minute,
+		},
+		{name: "429 without JSON", resp: graphstub.Response{Status: 429, Body: "slow down"}, want: retryAfter, after: time.Minute},
+		{name: "190 token", resp: graphstub.Response{Code: 190, Subcode: 460}, want: reauthorize, reason: "190/460: access token expired or invalid"},
+		{name: "551 unavailable", resp: graphstub.Response{Code: 551, Subcode: 1545041}, want: permanent, reason: "551/1545041: recipient unavailable: (#551) This person isn't available right now."},
+		{name: "10 outside window", resp: graphstub.Response{Code: 10, Subcode: 2018278}, want: permanent, reason: "10/2018278: outside the messaging window"},
+		{name: "100 parameter", resp: graphstub.Response{Code: 100, Subcode: 2018001, Message: "(#100) No matching user found"}, want: permanent, reason: "100/2018001: invalid parameter: (#100) No matching user found"},
+		{name: "200 permissions", resp: graphstub.Response{Code: 200}, want: permanent, reason: "permission denied"},
+		{name: "404 HTML", resp: graphstub.Response{Status: 404, Body: "<html>Not Found</html>"}, want: permanent, reason: "HTTP 404"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+
+			b.stub.Script(testPSID, tt.resp)
+			_, err := b.adapter.Send(t.Context(), messengerOut(testPSID, "hello"))
+			require.Error(t, err)
+			require.NotContains(t, err.Error(), testPageToken)
+			require.Empty(t, b.stub.Sent())
+
+			var perm *channels.PermanentError
+			var retry *channels.RetryAfterError
+			switch tt.want {
+			case transient:
+				require.NotErrorIs(t, err, channels.ErrPermanent)
+				require.False(t, errors.As(err, &retry), "got RetryAfterError %v", err)
+			case retryAfter:
+				require.ErrorAs(t, err, &retry)
+				require.Equal(t, tt.after, retry.After)
+				require.NotErrorIs(t, err, channels.ErrPermanent)
+			case permanent:
+				require.ErrorAs(t, err, &perm)
+				require.ErrorIs(t, err, channels.ErrPermanent)
+				require.NotErrorIs(t, err, channels.ErrReauthorize)
+				require.Contains(t, perm.Reason, tt.reason)
+			case reauthorize:
+				require.ErrorAs(t, err, &perm)
+				require.ErrorIs(t, err, channels.ErrReauthorize)
+				require.ErrorIs(t, err, channels.ErrPermanent)
+				require.Contains(t, perm.Reason, tt.reason)
+			}
+
+			// The script is used up: the next send goes through.
+			_, err = b.adapter.Send(t.Context(), messengerOut(testPSID, "hello"))
+			require.NoError(t, err)
+		})
+	}
+}
+
+func TestSendRetriesUntilAccepted(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	b.stub.Script(testPSID, graphstub.Response{Status: 500}, graphstub.Response{Status: 500})
+	for range 2 {
+		_, err := b.adapter.Send(t.Context(), messengerOut(testPSID, "hello"))
+		require.Error(t, err)
+		require.NotErrorIs(t, err, channels.ErrPermanent)
+	}
+	res, err := b.adapter.Send(t.Context(), messengerOut(testPSID, "hello"))
+	require.NoError(t, err)
+	require.Len(t, b.stub.SentTo(testPSID), 1)
+	require.Equal(t, b.stub.SentTo(testPSID)[0].MessageID, res.PlatformMessageID)
+}
+
+func TestSendMisconfigured(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name   string
+		change func(*meta.Config)
+		out    func(*conversation.Outbound)
+		reauth bool
+		reason string
+	}{
+		{
+			name:   "wrong token",
+			change: func(c *meta.Config) { c.Tokens = map[string]string{testPageID: "EAAWrongToken"} },
+			reauth: true, reason: "190/0: access token expired or invalid",
+		},
+		{
+			name:   "wrong app secret",
+			change: func(c *meta.Config) { c.AppSecret = "not-the-secret" },
+			reason: "100/0: invalid parameter: Invalid appsecret_proof provided in the API argument",
+		},
+		{
+			name:   "no token for the channel",
+			change: func(c *meta.Config) { c.Tokens = map[string]string{} },
+			reauth: true, reason: "no access token configured for Meta channel " + testPageID,
+		},
+		{
+			name:   "another channel's token",
+			change: func(c *meta.Config) { c.Tokens = map[string]string{testPageID: testIGToken} },
+			reason: "100/33: invalid parameter: Unsupported post request",
+		},
+		{
+			name:   "wrong version",
+			change: func(c *meta.Config) { c.GraphVersion = "v2.0" },
+			reason: "2500/0: Unknown path components: /v2.0",
+		},
+		{
+			name:   "channel id unfit for a path",
+			out:    func(o *conversation.Outbound) { o.ChannelID = testPageID + "?fields=x" },
+			reason: "invalid Meta channel id",
+		},
+		{
+			name:   "not a Meta platform",
+			out:    func(o *conversation.Outbound) { o.Platform = conversation.WhatsApp },
+			reason: `platform "whatsapp" is not sent through the Meta adapter`,
+		},
+		{
+			name:   "no text",
+			out:    func(o *conversation.Outbound) { o.Text = " \n" },
+			reason: "message has no text",
+		},
+		{
+			name:   "no recipient",
+			out:    func(o *conversation.Outbound) { o.RecipientID = "" },
+			reason: "100/0: invalid parameter: (#100) The parameter recipient[id] is required",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+
+			cfg := b.cfg
+			if tt.change != nil {
+				tt.change(&cfg)
+			}
+			out := messengerOut(testPSID, "hello")
+			if tt.out != nil {
+				tt.out(&out)
+			}
+			_, err := meta.New(cfg).Send(t.Context(), out)
+
+			var perm *channels.PermanentError
+			require.ErrorAs(t, err, &perm)
+			require.ErrorIs(t, err, channels.ErrPermanent)
+			require.Equal(t, tt.reauth, errors.Is(err, channels.ErrReauthorize))
+			require.Contains(t, perm.Reason, tt.reason)
+			require.NotContains(t, err.Error(), "EAAWrongToken")
+			require.NotContains(t, err.Error(), testIGToken)
+			require.Empty(t, b.stub.Sent())
+		})
+	}
+}
+
+func TestSendUnreachable(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	cfg := b.cfg
+	cfg.GraphURL = dead.URL
+	_, err := meta.New(cfg).Send(t.Context(), messengerOut(testPSID, "hello"))
+	require.Error(t, err)
+	require.NotErrorIs(t, err, channels.ErrPermanent)
+	require.NotContains(t, err.Error(), testPageToken)
+	require.NotContains(t, err.Error(), "appsecret_proof")
+}
+
+func TestSendCanceled(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := b.adapter.Send(ctx, messengerOut(testPSID, "hello"))
+	require.ErrorIs(t, err, context.Canceled)
+	require.NotErrorIs(t, err, channels.ErrPermanent)
+	require.Empty(t, b.stub.Sent())
+}
+
+func TestSendConcurrent(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	const n = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			out := messengerOut(fmt.Sprintf("psid-%d", i%4), fmt.Sprintf("message %d", i))
+			if i%2 == 1 {
+				out.Platform, out.ChannelID = conversation.Instagram, testIGID
+			}
+			_, err := b.adapter.Send(t.Context(), out)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.Len(t, b.stub.Sent(), n)
+}

@@ -1,0 +1,261 @@
+package meta
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/frontdesk/frontdesk/conversation"
+)
+
+// ErrUnsupportedObject is returned (wrapped) by Adapter.Parse for a webhook
+// whose "object" is neither "page" (Messenger) nor "instagram" (Instagram
+// Direct), e.g. a WhatsApp or user webhook sent to the wrong endpoint. The
+// body is well-formed, so the caller should log it and still answer 200, or
+// Meta keeps redelivering it.
+var ErrUnsupportedObject = errors.New("unsupported webhook object")
+
+// objectPlatforms maps a webhook's "object" to the platform of its events.
+var objectPlatforms = map[string]conversation.Platform{
+	"page":      conversation.Messenger,
+	"instagram": conversation.Instagram,
+}
+
+// Parse turns a verified webhook body into normalized events, in the order
+// they appear: every entry of the batch, and within an entry its messaging
+// events, then its standby events (those seen while another app owns the
+// thread, parsed the same way).
+//
+// It returns an error only when the body is not JSON of a webhook's shape,
+// or (wrapping ErrUnsupportedObject) when its object is not one this adapter
+// serves. A malformed entry or event is skipped without failing the others,
+// and so are events of kinds Frontdesk does not use (handover, optins,
+// referrals…). Parse does no I/O and does not keep body.
+func (a *Adapter) Parse(body []byte) ([]conversation.Inbound, error) {
+	events, _, err := parseWebhook(body)
+	return events, err
+}
+
+// parseWebhook is Parse, also returning why each skipped entry or event was
+// malformed. Parse has no context to log them with, and its contract makes
+// an error mean "not a webhook at all", so only tests read them for now.
+func parseWebhook(body []byte) (events []conversation.Inbound, skipped []error, err error) {
+	var hook hookBody
+	if err := json.Unmarshal(body, &hook); err != nil {
+		return nil, nil, fmt.Errorf("failed to decode meta webhook: %w", err)
+	}
+	platform, ok := objectPlatforms[hook.Object]
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: %q", ErrUnsupportedObject, hook.Object)
+	}
+	for i, rawEntry := range hook.Entry {
+		var entry hookEntry
+		if err := json.Unmarshal(rawEntry, &entry); err != nil {
+			skipped = append(skipped, fmt.Errorf("entry %d: %w", i, err))
+			continue
+		}
+		for _, list := range []struct {
+			name   string
+			events []json.RawMessage
+		}{{"messaging", entry.Messaging}, {"standby", entry.Standby}} {
+			for j, rawEvent := range list.events {
+				in, ok, err := parseEvent(platform, rawEvent)
+				if err != nil {
+					skipped = append(skipped, fmt.Errorf("entry %d: %s %d: %w", i, list.name, j, err))
+					continue
+				}
+				if ok {
+					events = append(events, in)
+				}
+			}
+		}
+	}
+	return events, skipped, nil
+}
+
+// parseEvent decodes and maps one messaging or standby event. It reports
+// ok=false, without an error, for an event of a kind Frontdesk does not use.
+func parseEvent(platform conversation.Platform, raw json.RawMessage) (in conversation.Inbound, ok bool, err error) {
+	var ev hookEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return in, false, err
+	}
+	if ev.Sender.ID == "" || ev.Recipient.ID == "" {
+		return in, false, errors.New("event without sender or recipient id")
+	}
+	in = conversation.Inbound{
+		Platform:  platform,
+		ChannelID: string(ev.Recipient.ID),
+		SenderID:  string(ev.Sender.ID),
+		Timestamp: ev.Timestamp.Time(),
+	}
+	switch {
+	case ev.Message != nil:
+		err = mapMessage(&in, ev.Message)
+	case ev.Postback != nil:
+		mapPostback(&in, ev.Postback)
+	case ev.Reaction != nil:
+		err = mapReaction(&in, ev.Reaction)
+	case ev.Read != nil:
+		mapRead(&in, ev.Read)
+	case ev.Delivery != nil:
+		mapDelivery(&in, ev.Delivery)
+	default:
+		return in, false, nil
+	}
+	if err != nil {
+		return in, false, err
+	}
+	return in, true, nil
+}
+
+// mapMessage fills in from a message, an echo or an unsend. An echo was sent
+// by the page, so its sender is the channel and its recipient the shopper.
+func mapMessage(in *conversation.Inbound, msg *hookMessage) error {
+	if msg.MID == "" {
+		return errors.New("message without mid")
+	}
+	in.PlatformMessageID = msg.MID
+	if msg.IsEcho {
+		in.ChannelID, in.SenderID = in.SenderID, in.ChannelID
+	}
+	switch {
+	case msg.IsDeleted:
+		in.Kind = conversation.KindDeleted
+		return nil
+	case msg.IsEcho:
+		in.Kind = conversation.KindEcho
+		in.AppID = string(msg.AppID)
+		in.Metadata = msg.Metadata
+	default:
+		in.Kind = conversation.KindMessage
+	}
+	in.Text = msg.Text
+	if msg.QuickReply != nil {
+		in.Payload = msg.QuickReply.Payload
+	}
+	if msg.ReplyTo != nil {
+		if story := msg.ReplyTo.Story; story != nil {
+			// A story reply answers a story, not a message: the story
+			// becomes an attachment so agents see what was answered.
+			in.Attachments = append(in.Attachments, conversation.Attachment{Type: "story_reply", URL: story.URL})
+		} else {
+			in.ReplyTo = msg.ReplyTo.MID
+		}
+	}
+	for _, raw := range msg.Attachments {
+		in.Attachments = append(in.Attachments, mapAttachment(raw))
+	}
+	// A message with nothing we can show is kept, marked unknown, so that
+	// the shopper is never silently ignored.
+	if msg.IsUnsupported || (in.Text == "" && in.Payload == "" && len(in.Attachments) == 0) {
+		in.Attachments = append(in.Attachments, conversation.Attachment{Type: "unknown"})
+	}
+	return nil
+}
+
+// mapAttachment converts one attachment. It never fails: an attachment that
+// cannot be decoded or is of an unknown type becomes Type "unknown".
+func mapAttachment(raw json.RawMessage) conversation.Attachment {
+	var att hookAttachment
+	if err := json.Unmarshal(raw, &att); err != nil {
+		return conversation.Attachment{Type: "unknown"}
+	}
+	var p hookAttachmentPayload
+	if att.Payload != nil {
+		p = *att.Payload
+	}
+	switch att.Type {
+	case "image":
+		if p.StickerID != "" {
+			return conversation.Attachment{Type: "sticker", URL: p.URL, StickerID: string(p.StickerID)}
+		}
+		return conversation.Attachment{Type: "image", URL: p.URL}
+	case "video", "audio", "file", "story_mention", "share":
+		return conversation.Attachment{Type: att.Type, URL: p.URL}
+	case "ig_reel", "reel":
+		return conversation.Attachment{Type: "reel", URL: p.URL, Title: p.Title}
+	case "location":
+		return locationAttachment(p)
+	case "fallback":
+		return conversation.Attachment{
+			Type:  "fallback",
+			URL:   firstNonEmpty(att.URL, att.URLUpper, p.URL),
+			Title: firstNonEmpty(att.Title, p.Title),
+		}
+	default:
+		return conversation.Attachment{Type: "unknown", URL: firstNonEmpty(p.URL, att.URL, att.URLUpper)}
+	}
+}
+
+func locationAttachment(p hookAttachmentPayload) conversation.Attachment {
+	att := conversation.Attachment{Type: "location", URL: p.URL, Title: p.Title}
+	if c := p.Coordinates; c != nil {
+		att.Lat, att.Long = &c.Lat, &c.Long
+	}
+	return att
+}
+
+// mapPostback fills in from a button tap. Older payloads carry no mid; one
+// is made from the sender and time so that redeliveries still dedupe.
+func mapPostback(in *conversation.Inbound, pb *hookPostback) {
+	in.Kind = conversation.KindPostback
+	in.Payload = pb.Payload
+	in.Text = pb.Title
+	in.PlatformMessageID = pb.MID
+	if in.PlatformMessageID == "" {
+		in.PlatformMessageID = "postback:" + in.SenderID + ":" + millis(in.Timestamp)
+	}
+}
+
+// mapReaction fills in from a reaction. Reactions have no mid of their own;
+// the one made here is stable across redeliveries of the same event.
+func mapReaction(in *conversation.Inbound, r *hookReaction) error {
+	if r.MID == "" {
+		return errors.New("reaction without mid")
+	}
+	in.Kind = conversation.KindReaction
+	in.ReplyTo = r.MID
+	in.Reaction = firstNonEmpty(r.Emoji, r.Reaction)
+	in.ReactionRemoved = r.Action == "unreact"
+	in.PlatformMessageID = "reaction:" + r.MID + ":" + in.SenderID + ":" + r.Action + ":" + millis(in.Timestamp)
+	return nil
+}
+
+// mapRead fills in from a read receipt. Instagram names the last message
+// seen (ReplyTo) and the event time is its watermark; Messenger sends a
+// watermark.
+func mapRead(in *conversation.Inbound, r *hookRead) {
+	in.Kind = conversation.KindRead
+	if r.MID != "" {
+		in.ReplyTo = r.MID
+		in.Watermark = in.Timestamp
+		return
+	}
+	in.Watermark = r.Watermark.Time()
+}
+
+func mapDelivery(in *conversation.Inbound, d *hookDelivery) {
+	in.Kind = conversation.KindDelivery
+	in.DeliveredIDs = d.MIDs
+	in.Watermark = d.Watermark.Time()
+}
+
+// millis formats t as epoch milliseconds, "0" for the zero time.
+func millis(t time.Time) string {
+	if t.IsZero() {
+		return "0"
+	}
+	return strconv.FormatInt(t.UnixMilli(), 10)
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/frontdesk/frontdesk/loadgen"
+)
+
+func runLoadgen(ctx context.Context, args []string) error {
+	flags := flag.NewFlagSet("loadgen", flag.ExitOnError)
+	var o loadgen.Options
+	flags.Float64Var(&o.Rate, "rate", 500, "steady phase: messages per second (0 skips the phase)")
+	flags.BoolVar(&o.FlatOut, "flat-out", true, "run a phase sending as fast as the gateway answers")
+	flags.DurationVar(&o.Duration, "duration", 10*time.Second, "length of each phase")
+	flags.IntVar(&o.Concurrency, "concurrency", 64, "flat-out phase: webhooks in flight")
+	flags.IntVar(&o.Gateways, "gateways", 1, "gateway processes sharing the database")
+	flags.IntVar(&o.HotSenders, "hot-senders", 20, "consistency check: shoppers sending a burst at once")
+	flags.IntVar(&o.HotBurst, "hot-burst", 25, "consistency check: messages per hot shopper")
+	flags.Parse(args) //nolint:errcheck // ExitOnError
+
+	o.ServerURL = os.Getenv("DATABASE_URL")
+	if o.ServerURL == "" {
+		return fmt.Errorf("DATABASE_URL is not set (make bench sets it)")
+	}
+	ctx = zerolog.New(os.Stderr).Level(zerolog.WarnLevel).WithContext(ctx)
+	fmt.Printf("loadgen: %d gateway(s), phases of %s, one fresh database, Graph API stand-in on loopback\n",
+		o.Gateways, o.Duration)
+	report, err := loadgen.Run(ctx, o)
+	for _, p := range report.Phases {
+		fmt.Println(p)
+	}
+	if report.Consistency != nil {
+		fmt.Println(report.Consistency)
+	}
+	return err
+}

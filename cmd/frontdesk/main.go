@@ -1,0 +1,49 @@
+// Command frontdesk is the Frontdesk gateway: `frontdesk serve` runs it,
+// `frontdesk migrate` prepares the database, `frontdesk loadgen` measures it.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: frontdesk <command> [flags]
+
+commands:
+  serve     run the gateway (webhooks, outbox workers, sandbox in demo mode)
+  migrate   apply database migrations and exit
+  loadgen   measure a gateway with signed Messenger webhooks
+
+Run "frontdesk <command> -h" for a command's flags.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(ctx, os.Args[2:])
+	case "migrate":
+		err = migrate(ctx, os.Args[2:])
+	case "loadgen":
+		err = runLoadgen(ctx, os.Args[2:])
+	case "-h", "--help", "help":
+		fmt.Fprint(os.Stdout, usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "frontdesk: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "frontdesk:", err)
+		os.Exit(1)
+	}
+}

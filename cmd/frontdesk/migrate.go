@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/frontdesk/frontdesk/store"
+)
+
+func migrate(ctx context.Context, args []string) error {
+	flags := flag.NewFlagSet("migrate", flag.ExitOnError)
+	flags.String("config", "", "accepted for symmetry with serve; migrations need only DATABASE_URL")
+	flags.Parse(args) //nolint:errcheck // ExitOnError
+	pool, err := openDatabase(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := store.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "migrations applied")
+	return nil
+}
+
+func openDatabase(ctx context.Context) (*pgxpool.Pool, error) {
+	url := os.Getenv("DATABASE_URL")
+	if url == "" {
+		return nil, errors.New("DATABASE_URL is not set (make run starts a local PostgreSQL and sets it)")
+	}
+	return store.Open(ctx, url, 0)
+}

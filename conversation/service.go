@@ -1,0 +1,273 @@
+package conversation
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/rs/zerolog"
+
+	"github.com/frontdesk/frontdesk/store"
+)
+
+// OutboundMetadataPrefix starts the metadata Frontdesk attaches to every
+// message it sends ("frontdesk:<message id>"). Meta echoes it back, which is
+// how an echo of our own message is told from a person writing in Meta's
+// inbox, even when the echo arrives before the send call has returned.
+const OutboundMetadataPrefix = "frontdesk:"
+
+// Service accepts inbound events and records outbound messages. It is safe
+// for concurrent use by any number of goroutines and processes.
+type Service struct {
+	pool  *pgxpool.Pool
+	jobs  *river.Client[pgx.Tx]
+	bot   Bot
+	nowFn func() time.Time
+}
+
+// NewService returns a service storing in pool, asking bot for replies and
+// queueing sends on jobs (an insert-only River client is enough).
+func NewService(pool *pgxpool.Pool, jobs *river.Client[pgx.Tx], bot Bot) *Service {
+	return &Service{pool: pool, jobs: jobs, bot: bot, nowFn: time.Now}
+}
+
+// Receive applies events in order. It returns only when every event is
+// committed or known to be a duplicate, so the caller may acknowledge the
+// webhook once it returns nil. On error, the events before the failing one
+// are committed and a redelivery of the whole batch is safe.
+func (s *Service) Receive(ctx context.Context, events []Inbound) error {
+	for i := range events {
+		ev := sanitize(events[i])
+		var err error
+		switch ev.Kind {
+		case KindMessage, KindPostback, KindReaction:
+			err = s.receiveMessage(ctx, ev)
+		case KindRead, KindDelivery:
+			err = s.receiveReceipt(ctx, ev)
+		case KindEcho:
+			err = s.receiveEcho(ctx, ev)
+		case KindDeleted:
+			_, err = store.MarkDeleted(ctx, s.pool, string(ev.Platform), ev.PlatformMessageID)
+		default:
+			zerolog.Ctx(ctx).Debug().Str("kind", string(ev.Kind)).Msg("Skipping unknown event kind")
+		}
+		if err != nil {
+			return fmt.Errorf("apply %s event: %w", ev.Kind, err)
+		}
+	}
+	return nil
+}
+
+// receiveMessage stores a shopper's message and, while the bot owns the
+// conversation, the bot's replies and their send job — all in one
+// transaction holding the conversation's row lock.
+func (s *Service) receiveMessage(ctx context.Context, ev Inbound) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		now := s.nowFn()
+		ident, created, err := store.EnsureIdentity(ctx, tx, string(ev.Platform), ev.ChannelID, ev.SenderID)
+		if err != nil {
+			return err
+		}
+		if created {
+			if _, err := s.jobs.InsertTx(ctx, tx, store.FetchProfileArgs{IdentityID: ident.ID}, nil); err != nil {
+				return fmt.Errorf("queue profile fetch: %w", err)
+			}
+		}
+		conv, err := store.LockOpenConversation(ctx, tx, ident.ID, ident.CustomerID)
+		if err != nil {
+			return fmt.Errorf("lock conversation: %w", err)
+		}
+		seq := conv.EventsApplied + 1
+		inboundID, inserted, err := store.InsertMessage(ctx, tx, store.NewMessage{
+			ConversationID:    conv.ID,
+			Direction:         string(In),
+			Author:            string(AuthorCustomer),
+			Kind:              string(ev.Kind),
+			Platform:          string(ev.Platform),
+			PlatformMessageID: ev.PlatformMessageID,
+			Body:              cmp.Or(ev.Text, ev.Reaction),
+			Attachments:       ev.Attachments,
+			Payload:           ev.Payload,
+			ReplyTo:           ev.ReplyTo,
+			Seq:               &seq,
+			Status:            string(MessageReceived),
+			PlatformTime:      timePtr(ev.Timestamp),
+		}, now)
+		if err != nil {
+			return err
+		}
+		log := zerolog.Ctx(ctx).With().
+			Stringer("conversation_id", ConversationID(conv.ID)).
+			Str("platform", string(ev.Platform)).Logger()
+		if !inserted {
+			log.Debug().Msg("Duplicate message ignored")
+			return nil
+		}
+
+		update := store.ConversationUpdate{
+			Status:        conv.Status,
+			Flow:          conv.Flow,
+			FlowState:     conv.FlowState,
+			FlowData:      conv.FlowData,
+			EventsApplied: seq,
+			LastInboundAt: lastInbound(ev, now),
+			HandoffReason: conv.HandoffReason,
+			Priority:      conv.Priority,
+		}
+		var replies []Reply
+		// Reactions are history, not requests; people own handed-off threads.
+		if conv.Status == string(StatusBot) && ev.Kind != KindReaction {
+			d := s.bot.Decide(FlowState{Flow: conv.Flow, State: conv.FlowState, Data: conv.FlowData}, BotEvent{
+				Kind: ev.Kind, Platform: ev.Platform, Text: ev.Text, Payload: ev.Payload,
+				Attachments: ev.Attachments, Now: now,
+			})
+			update.Flow, update.FlowState, update.FlowData = d.Next.Flow, d.Next.State, d.Next.Data
+			replies = d.Replies
+			if d.Handoff != nil {
+				update.Status = string(StatusQueued)
+				update.HandoffReason = d.Handoff.Reason
+				update.Priority = d.Handoff.Priority
+				update.HandedOffAt = &now
+				log.Info().Str("reason", d.Handoff.Reason).Msg("Conversation handed off")
+			}
+		}
+		if err := store.UpdateConversation(ctx, tx, conv.ID, update, now); err != nil {
+			return err
+		}
+		return s.queueReplies(ctx, tx, conv.ID, ev.Platform, inboundID, AuthorBot, replies, now)
+	})
+}
+
+// queueReplies stores replies as queued outbound messages and queues one
+// job that sends them in order, inside tx.
+func (s *Service) queueReplies(ctx context.Context, tx pgx.Tx, conversationID int64, platform Platform,
+	inReplyTo int64, author Author, replies []Reply, now time.Time) error {
+	if len(replies) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(replies))
+	for _, r := range replies {
+		var replyTo *int64
+		if inReplyTo != 0 {
+			replyTo = &inReplyTo
+		}
+		id, _, err := store.InsertMessage(ctx, tx, store.NewMessage{
+			ConversationID: conversationID,
+			Direction:      string(Out),
+			Author:         string(author),
+			Kind:           string(KindMessage),
+			Platform:       string(platform),
+			Body:           r.Text,
+			QuickReplies:   r.QuickReplies,
+			InReplyTo:      replyTo,
+			Status:         string(MessageQueued),
+		}, now)
+		if err != nil {
+			return fmt.Errorf("queue reply: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if _, err := s.jobs.InsertTx(ctx, tx, store.SendArgs{MessageIDs: ids}, nil); err != nil {
+		return fmt.Errorf("queue send job: %w", err)
+	}
+	return nil
+}
+
+// receiveReceipt moves outbound messages forward to delivered or read.
+func (s *Service) receiveReceipt(ctx context.Context, ev Inbound) error {
+	now := s.nowFn()
+	if ev.Kind == KindDelivery && len(ev.DeliveredIDs) > 0 {
+		if _, err := store.MarkDelivered(ctx, s.pool, string(ev.Platform), ev.DeliveredIDs, now); err != nil {
+			return err
+		}
+	}
+	watermark := ev.Watermark
+	if watermark.IsZero() {
+		return nil
+	}
+	status := "delivered"
+	if ev.Kind == KindRead {
+		status = "read"
+	}
+	_, err := store.MarkUpTo(ctx, s.pool, string(ev.Platform), ev.ChannelID, ev.SenderID, status, watermark, now)
+	return err
+}
+
+// receiveEcho handles a message the page sent. Echoes of Frontdesk's own
+// sends only confirm the platform id; anything else was written by a person
+// in Meta's inbox and is stored as an agent message, never answered.
+func (s *Service) receiveEcho(ctx context.Context, ev Inbound) error {
+	if ownID, ok := strings.CutPrefix(ev.Metadata, OutboundMetadataPrefix); ok {
+		id, err := strconv.ParseInt(ownID, 10, 64)
+		if err != nil {
+			return nil // not ours after all; nothing to confirm
+		}
+		now := s.nowFn()
+		return store.MarkSent(ctx, s.pool, id, ev.PlatformMessageID, now)
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		now := s.nowFn()
+		ident, _, err := store.EnsureIdentity(ctx, tx, string(ev.Platform), ev.ChannelID, ev.SenderID)
+		if err != nil {
+			return err
+		}
+		conv, err := store.LockOpenConversation(ctx, tx, ident.ID, ident.CustomerID)
+		if err != nil {
+			return fmt.Errorf("lock conversation: %w", err)
+		}
+		sentAt := timePtr(ev.Timestamp)
+		if sentAt == nil {
+			sentAt = &now
+		}
+		_, _, err = store.InsertMessage(ctx, tx, store.NewMessage{
+			ConversationID:    conv.ID,
+			Direction:         string(Out),
+			Author:            string(AuthorAgent),
+			Kind:              string(KindMessage),
+			Platform:          string(ev.Platform),
+			PlatformMessageID: ev.PlatformMessageID,
+			Body:              ev.Text,
+			Attachments:       ev.Attachments,
+			Status:            string(MessageSent),
+			PlatformTime:      timePtr(ev.Timestamp),
+			SentAt:            sentAt,
+		}, now)
+		return err
+	})
+}
+
+func (s *Service) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	// The rollback must run even when ctx is already cancelled.
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func lastInbound(ev Inbound, now time.Time) *time.Time {
+	if !ev.Timestamp.IsZero() && ev.Timestamp.Before(now) {
+		return &ev.Timestamp
+	}
+	return &now
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}

@@ -1,0 +1,182 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/rs/zerolog"
+
+	"github.com/frontdesk/frontdesk/channels"
+	"github.com/frontdesk/frontdesk/channels/meta"
+	"github.com/frontdesk/frontdesk/channels/meta/graphstub"
+	"github.com/frontdesk/frontdesk/conversation"
+	"github.com/frontdesk/frontdesk/flows"
+	"github.com/frontdesk/frontdesk/outbox"
+	"github.com/frontdesk/frontdesk/sandbox"
+	"github.com/frontdesk/frontdesk/store"
+)
+
+// MaxWebhookBody caps a webhook body. Meta's are at most a few hundred
+// kilobytes (batches of up to 1,000 events); anything over 4 MiB is not
+// Meta and is refused with 413 before it is read whole.
+const MaxWebhookBody = 4 << 20
+
+// Gateway is one Frontdesk process: webhook endpoints, the conversation
+// service and the outbox workers, sharing state only through PostgreSQL.
+type Gateway struct {
+	cfg     Config
+	pool    *pgxpool.Pool
+	jobs    *river.Client[pgx.Tx]
+	app     *fiber.App
+	service *conversation.Service
+	// stub is the built-in Graph API stand-in, when meta.graph_url is "builtin".
+	stub *graphstub.Server
+}
+
+// New assembles a gateway on a migrated database.
+func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (*Gateway, error) {
+	g := &Gateway{cfg: cfg, pool: pool}
+	graphURL := cfg.Meta.GraphURL
+	if graphURL == BuiltinGraph {
+		g.stub = graphstub.New(cfg.Meta.AppSecret, cfg.Meta.Tokens(), cfg.Meta.GraphVersion)
+		graphURL = g.stub.Start()
+	}
+	adapter := meta.New(meta.Config{
+		AppSecret:    cfg.Meta.AppSecret,
+		GraphURL:     graphURL,
+		GraphVersion: cfg.Meta.GraphVersion,
+		Tokens:       cfg.Meta.Tokens(),
+	})
+
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &outbox.SendWorker{
+		Pool:      pool,
+		Senders:   map[conversation.Platform]channels.Sender{conversation.Messenger: adapter, conversation.Instagram: adapter},
+		RetryBase: cfg.Outbox.RetryBase,
+	})
+	river.AddWorker(workers, &outbox.ProfileWorker{
+		Pool:     pool,
+		Fetchers: map[conversation.Platform]channels.ProfileFetcher{conversation.Messenger: adapter, conversation.Instagram: adapter},
+	})
+	riverCfg := &river.Config{
+		Workers:              workers,
+		JobTimeout:           cfg.Outbox.JobTimeout,
+		RescueStuckJobsAfter: cfg.Outbox.RescueAfter,
+		// Replies are latency-sensitive: fetch new jobs within
+		// milliseconds of their insert notification.
+		FetchCooldown:     2 * time.Millisecond,
+		FetchPollInterval: 250 * time.Millisecond,
+		Logger:            slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	if !cfg.Outbox.Disabled {
+		riverCfg.Queues = map[string]river.QueueConfig{
+			store.QueueSend:     {MaxWorkers: cfg.Outbox.Workers},
+			store.QueueProfiles: {MaxWorkers: 5},
+		}
+	}
+	jobs, err := river.NewClient(riverpgxv5.New(pool), riverCfg)
+	if err != nil {
+		return nil, fmt.Errorf("create job client: %w", err)
+	}
+	g.jobs = jobs
+	g.service = conversation.NewService(pool, jobs, flows.NewBot(cfg.StoreName, cfg.Bot.Texts))
+
+	g.app = fiber.New(fiber.Config{
+		BodyLimit:             MaxWebhookBody,
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		IdleTimeout:           2 * time.Minute,
+	})
+	log := zerolog.Ctx(ctx)
+	g.app.Use(func(c *fiber.Ctx) error {
+		c.SetUserContext(log.WithContext(c.UserContext()))
+		return c.Next()
+	})
+	g.app.Get("/healthz", g.health)
+	hooks := &channels.WebhookHandlers{
+		Source:      "meta",
+		Adapter:     adapter,
+		VerifyToken: cfg.Meta.VerifyToken,
+		Receiver:    g.service,
+		Quarantine: func(ctx context.Context, source, reason string, body []byte) error {
+			return store.SaveWebhookFailure(ctx, pool, source, reason, body)
+		},
+	}
+	g.app.Get("/webhooks/meta", hooks.Verify)
+	g.app.Post("/webhooks/meta", hooks.Receive)
+	if cfg.Demo && g.stub != nil {
+		chans := make([]sandbox.Channel, 0, len(cfg.Meta.Channels))
+		for _, ch := range cfg.Meta.Channels {
+			chans = append(chans, sandbox.Channel{Platform: ch.Platform, ID: ch.ID, Name: ch.Name})
+		}
+		sandbox.Register(g.app, sandbox.Config{
+			AppSecret:  cfg.Meta.AppSecret,
+			WebhookURL: cfg.PublicURL + "/webhooks/meta",
+			Channels:   chans,
+			Stub:       g.stub,
+		})
+	}
+	return g, nil
+}
+
+// Start records the configured channels and starts the outbox workers.
+func (g *Gateway) Start(ctx context.Context) error {
+	for _, ch := range g.cfg.Meta.Channels {
+		if err := store.UpsertChannel(ctx, g.pool, string(ch.Platform), ch.ID, ch.Name); err != nil {
+			return err
+		}
+	}
+	if g.cfg.Outbox.Disabled {
+		return nil
+	}
+	if err := g.jobs.Start(ctx); err != nil {
+		return fmt.Errorf("start outbox workers: %w", err)
+	}
+	return nil
+}
+
+// Serve answers HTTP on ln until Shutdown.
+func (g *Gateway) Serve(ln net.Listener) error {
+	return g.app.Listener(ln)
+}
+
+// App is the HTTP application, for tests that call it directly.
+func (g *Gateway) App() *fiber.App { return g.app }
+
+// Service is the conversation service.
+func (g *Gateway) Service() *conversation.Service { return g.service }
+
+// GraphStub is the built-in Graph API stand-in, or nil.
+func (g *Gateway) GraphStub() *graphstub.Server { return g.stub }
+
+// Shutdown stops taking requests, lets running sends finish, and stops.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	errHTTP := g.app.ShutdownWithContext(ctx)
+	var errJobs error
+	if !g.cfg.Outbox.Disabled {
+		errJobs = g.jobs.Stop(ctx)
+	}
+	if g.stub != nil {
+		g.stub.Close()
+	}
+	return errors.Join(errHTTP, errJobs)
+}
+
+func (g *Gateway) health(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	if err := g.pool.Ping(ctx); err != nil {
+		return c.Status(fiber.StatusServiceUnavailable).SendString("database unavailable")
+	}
+	return c.SendString("ok")
+}

@@ -1,0 +1,183 @@
+// Package outbox holds the River workers that carry out what committed
+// transactions queued: delivering outbound messages through the channels'
+// senders, and fetching shopper profiles.
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/rs/zerolog"
+
+	"github.com/frontdesk/frontdesk/channels"
+	"github.com/frontdesk/frontdesk/conversation"
+	"github.com/frontdesk/frontdesk/store"
+)
+
+// Meta's messaging windows: a bot may answer within 24 hours of the
+// shopper's last message; a person, with the HUMAN_AGENT tag, within 7 days.
+const (
+	ResponseWindow   = 24 * time.Hour
+	HumanAgentWindow = 7 * 24 * time.Hour
+)
+
+// SendWorker delivers outbound messages. Each message ends in a visible
+// state: sent, or failed with the reason; it is never dropped silently.
+type SendWorker struct {
+	river.WorkerDefaults[store.SendArgs]
+
+	Pool    *pgxpool.Pool
+	Senders map[conversation.Platform]channels.Sender
+	// RetryBase is the first retry delay; each later one doubles, up to
+	// RetryMax. Retries stop when the messaging window closes.
+	RetryBase time.Duration
+	RetryMax  time.Duration
+	NowFunc   func() time.Time
+}
+
+func (w *SendWorker) now() time.Time {
+	if w.NowFunc != nil {
+		return w.NowFunc()
+	}
+	return time.Now()
+}
+
+// NextRetry backs off exponentially from RetryBase.
+func (w *SendWorker) NextRetry(job *river.Job[store.SendArgs]) time.Time {
+	return w.now().Add(w.backoff(job.Attempt))
+}
+
+func (w *SendWorker) backoff(attempt int) time.Duration {
+	d := w.RetryBase
+	if d <= 0 {
+		d = time.Second
+	}
+	limit := w.RetryMax
+	if limit <= 0 {
+		limit = 15 * time.Minute
+	}
+	for i := 1; i < attempt && d < limit; i++ {
+		d *= 2
+	}
+	return min(d, limit)
+}
+
+// Work sends the job's messages in order. A message already sent or failed
+// (a retry after a partial success) is skipped, so a retry never sends a
+// message twice unless the process died between the platform's answer and
+// our commit — the platform offers no idempotency key to close that gap.
+func (w *SendWorker) Work(ctx context.Context, job *river.Job[store.SendArgs]) error {
+	for _, id := range job.Args.MessageIDs {
+		if err := w.sendOne(ctx, job, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *SendWorker) sendOne(ctx context.Context, job *river.Job[store.SendArgs], id int64) error {
+	log := zerolog.Ctx(ctx).With().Stringer("outbound_id", conversation.MessageID(id)).Logger()
+	d, err := store.OutboundForDelivery(ctx, w.Pool, id)
+	if errors.Is(err, store.ErrNotFound) {
+		log.Warn().Msg("Outbound message vanished before sending")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if d.Status != string(conversation.MessageQueued) {
+		return nil
+	}
+	log = log.With().Stringer("conversation_id", conversation.ConversationID(d.ConversationID)).
+		Str("platform", d.Platform).Logger()
+
+	out := conversation.Outbound{
+		MessageID:   conversation.MessageID(d.ID),
+		Platform:    conversation.Platform(d.Platform),
+		ChannelID:   d.ChannelID,
+		RecipientID: d.RecipientID,
+		Text:        d.Body,
+		Author:      conversation.Author(d.Author),
+	}
+	if err := decodeQuickReplies(d.QuickReplies, &out.QuickReplies); err != nil {
+		return w.fail(ctx, log, id, "stored quick replies are unreadable: "+err.Error())
+	}
+	windowEnd, ok := w.windowEnd(d, &out)
+	if !ok {
+		return w.fail(ctx, log, id, "the messaging window has closed: the shopper's last message is too old")
+	}
+	sender, ok := w.Senders[out.Platform]
+	if !ok {
+		return w.fail(ctx, log, id, "no sender is configured for "+d.Platform)
+	}
+
+	res, err := sender.Send(ctx, out)
+	if err == nil {
+		if err := store.MarkSent(ctx, w.Pool, id, res.PlatformMessageID, w.now()); err != nil {
+			return err
+		}
+		log.Debug().Msg("Message sent")
+		return nil
+	}
+
+	var permanent *channels.PermanentError
+	var retryAfter *channels.RetryAfterError
+	switch {
+	case errors.As(err, &permanent) || errors.Is(err, channels.ErrPermanent):
+		if errors.Is(err, channels.ErrReauthorize) {
+			log.Error().Str("channel_id", d.ChannelID).Msg("Channel access token refused: the channel needs re-authorization")
+			if err := store.MarkChannelNeedsReauth(ctx, w.Pool, d.Platform, d.ChannelID, err.Error(), w.now()); err != nil {
+				return err
+			}
+		}
+		return w.fail(ctx, log, id, err.Error())
+	case errors.As(err, &retryAfter):
+		if w.now().Add(retryAfter.After).After(windowEnd) {
+			return w.fail(ctx, log, id, "rate limited until after the messaging window closes: "+err.Error())
+		}
+		log.Warn().Err(err).Msg("Rate limited; snoozing send")
+		return river.JobSnooze(retryAfter.After)
+	default:
+		if job.Attempt >= job.MaxAttempts {
+			return w.fail(ctx, log, id, fmt.Sprintf("gave up after %d attempts: %s", job.Attempt, err))
+		}
+		if w.now().Add(w.backoff(job.Attempt)).After(windowEnd) {
+			return w.fail(ctx, log, id, "the messaging window closed while retrying: "+err.Error())
+		}
+		log.Warn().Err(err).Int("attempt", job.Attempt).Msg("Send failed; will retry")
+		return fmt.Errorf("send outbound %d: %w", id, err)
+	}
+}
+
+// windowEnd returns when the platform stops accepting this message, and
+// whether it still does now. A person's reply past the 24-hour window goes
+// out with the HUMAN_AGENT tag, which the platform accepts for 7 days.
+func (w *SendWorker) windowEnd(d store.OutboundDelivery, out *conversation.Outbound) (time.Time, bool) {
+	if d.LastInboundAt == nil {
+		return time.Time{}, false
+	}
+	now := w.now()
+	end := d.LastInboundAt.Add(ResponseWindow)
+	if now.Before(end) {
+		return end, true
+	}
+	if out.Author == conversation.AuthorAgent {
+		end = d.LastInboundAt.Add(HumanAgentWindow)
+		out.HumanAgentTag = true
+	}
+	return end, now.Before(end)
+}
+
+// fail marks the message failed, visibly, where agents see it; retrying
+// cannot help it. The job goes on with its next message.
+func (w *SendWorker) fail(ctx context.Context, log zerolog.Logger, id int64, reason string) error {
+	if err := store.MarkFailed(ctx, w.Pool, id, reason); err != nil {
+		return err
+	}
+	log.Warn().Str("reason", reason).Msg("Outbound message failed")
+	return nil
+}

@@ -1,0 +1,32 @@
+package store
+
+import "github.com/riverqueue/river"
+
+// SendArgs is the outbox job: deliver these outbound messages, in order.
+// One job carries all the replies to one event so they reach the shopper
+// in the order the bot wrote them. It carries ids only; the worker reads
+// the rows.
+type SendArgs struct {
+	MessageIDs []int64 `json:"message_ids"`
+}
+
+// Kind names the job in River.
+func (SendArgs) Kind() string { return "send_messages" }
+
+// FetchProfileArgs asks for a new identity's display name.
+type FetchProfileArgs struct {
+	IdentityID int64 `json:"identity_id"`
+}
+
+// Kind names the job in River.
+func (FetchProfileArgs) Kind() string { return "fetch_profile" }
+
+// InsertOpts keeps profile fetches on their own queue, so a burst of new
+// shoppers never delays replies.
+func (FetchProfileArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueProfiles} }
+
+// Queues of the outbox.
+const (
+	QueueSend     = river.QueueDefault
+	QueueProfiles = "profiles"
+)
