@@ -22,7 +22,6 @@ import (
 	"github.com/frontdesk/frontdesk/conversation"
 	"github.com/frontdesk/frontdesk/flows"
 	"github.com/frontdesk/frontdesk/outbox"
-	"github.com/frontdesk/frontdesk/sandbox"
 	"github.com/frontdesk/frontdesk/store"
 )
 
@@ -115,16 +114,7 @@ func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (*Gateway, error) 
 	g.app.Get("/webhooks/meta", hooks.Verify)
 	g.app.Post("/webhooks/meta", hooks.Receive)
 	if cfg.Demo && g.stub != nil {
-		chans := make([]sandbox.Channel, 0, len(cfg.Meta.Channels))
-		for _, ch := range cfg.Meta.Channels {
-			chans = append(chans, sandbox.Channel{Platform: ch.Platform, ID: ch.ID, Name: ch.Name})
-		}
-		sandbox.Register(g.app, sandbox.Config{
-			AppSecret:  cfg.Meta.AppSecret,
-			WebhookURL: cfg.PublicURL + "/webhooks/meta",
-			Channels:   chans,
-			Stub:       g.stub,
-		})
+		g.registerSandbox()
 	}
 	return g, nil
 }

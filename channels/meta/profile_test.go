@@ -62,7 +62,7 @@ func TestFetchProfileErrors(t *testing.T) {
 	t.Run("expired token", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.stub.Script(testPSID, graphstub.Response{Code: 190, Subcode: 463})
+		b.stub.ScriptProfile(testPSID, graphstub.Response{Code: 190, Subcode: 463})
 		_, err := b.adapter.FetchProfile(t.Context(), conversation.Messenger, testPageID, testPSID)
 		require.ErrorIs(t, err, channels.ErrReauthorize)
 	})
@@ -70,7 +70,7 @@ func TestFetchProfileErrors(t *testing.T) {
 	t.Run("service error", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.stub.Script(testPSID, graphstub.Response{Status: 500})
+		b.stub.ScriptProfile(testPSID, graphstub.Response{Status: 500})
 		_, err := b.adapter.FetchProfile(t.Context(), conversation.Messenger, testPageID, testPSID)
 		require.Error(t, err)
 		require.NotErrorIs(t, err, channels.ErrPermanent)

@@ -66,6 +66,9 @@ type (
 // fails, the earlier parts have been delivered and are not undone; the error
 // names the part, and a retry sends every part again.
 func (a *Adapter) Send(ctx context.Context, out conversation.Outbound) (channels.SendResult, error) {
+	if strings.TrimSpace(out.Text) == "" {
+		return channels.SendResult{}, &channels.PermanentError{Reason: "message has no text", Err: channels.ErrPermanent}
+	}
 	var parts []string
 	switch out.Platform {
 	case conversation.Messenger:
@@ -77,9 +80,6 @@ func (a *Adapter) Send(ctx context.Context, out conversation.Outbound) (channels
 			Reason: fmt.Sprintf("platform %q is not sent through the Meta adapter", out.Platform),
 			Err:    channels.ErrPermanent,
 		}
-	}
-	if strings.TrimSpace(out.Text) == "" {
-		return channels.SendResult{}, &channels.PermanentError{Reason: "message has no text", Err: channels.ErrPermanent}
 	}
 
 	messagingType, tag := messagingResponse, ""

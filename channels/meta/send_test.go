@@ -286,6 +286,7 @@ func TestSendErrors(t *testing.T) {
 		{name: "10 outside window", resp: graphstub.Response{Code: 10, Subcode: 2018278}, want: permanent, reason: "10/2018278: outside the messaging window"},
 		{name: "100 parameter", resp: graphstub.Response{Code: 100, Subcode: 2018001, Message: "(#100) No matching user found"}, want: permanent, reason: "100/2018001: invalid parameter: (#100) No matching user found"},
 		{name: "200 permissions", resp: graphstub.Response{Code: 200}, want: permanent, reason: "permission denied"},
+		{name: "200 without message_id", resp: graphstub.Response{Status: 200, Body: `{"recipient_id":"` + testPSID + `"}`}, want: permanent, reason: "returned no message_id"},
 		{name: "404 HTML", resp: graphstub.Response{Status: 404, Body: "<html>Not Found</html>"}, want: permanent, reason: "HTTP 404"},
 	}
 	for _, tt := range tests {

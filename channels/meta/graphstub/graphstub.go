@@ -5,14 +5,16 @@
 //
 // It checks requests the way Meta does — version, method, path, the
 // Authorization bearer token of the channel, appsecret_proof, and the Send
-// API body and limits — and answers failures with Graph's error JSON, so a
-// send it accepts is one Meta would accept. It is stricter than Meta in one
-// way: the access token must travel in the Authorization header; an
-// access_token parameter is refused, as Frontdesk never puts tokens in URLs.
+// API body and limits — and answers failures with Graph's error JSON, so
+// that a send it accepts is, as far as it knows Meta's rules, one Meta would
+// accept. It is stricter than Meta on purpose: the access token must travel
+// in the Authorization header (an access_token parameter is refused, as
+// Frontdesk never puts tokens in URLs), and message fields it does not know
+// (attachments, for now) are refused rather than ignored.
 //
 // Accepted sends are recorded for inspection (Sent, SentTo) and fanned out to
-// live subscribers (Subscribe, OnSend). Script queues failures for a
-// recipient, to test retries and error handling.
+// live subscribers (Subscribe, OnSend). Script and ScriptProfile queue
+// failures, to test retries and error handling.
 package graphstub
 
 import (
@@ -76,8 +78,9 @@ type Sent struct {
 
 // Response is a scripted answer (see Script).
 //
-// A Response with Status 0 or 200 and no Code lets the request through to
-// normal handling. Otherwise the stub answers Body when it is set, or else
+// A Response with Status 0 or 200, no Code and no Body lets the request
+// through to normal handling. Otherwise the stub answers Body with Status
+// (500 if unset) when Body is set, or else
 // Graph error JSON with Code, Subcode, Message and Type; missing parts are
 // filled in: Status 500 for codes 1 and 2 and 400 for other codes, Code 2
 // for a 5xx Status and 100 for other statuses, a Message typical of the
@@ -101,15 +104,16 @@ type Server struct {
 	tokens    map[string]string // channel id → token
 	channels  map[string]string // token → a channel id of it, for /me
 
-	mu          sync.Mutex
-	seq         int64
-	sent        []Sent
-	byRecipient map[string][]int // recipient id → indexes into sent
-	scripts     map[string][]Response
-	profiles    map[string]profile
-	subs        map[*subscriber]struct{}
-	onSend      func(Sent)
-	http        *http.Server
+	mu             sync.Mutex
+	seq            int64
+	sent           []Sent
+	byRecipient    map[string][]int      // recipient id → indexes into sent
+	scripts        map[string][]Response // recipient id → answers to sends
+	profileScripts map[string][]Response // user id → answers to profile fetches
+	profiles       map[string]profile
+	subs           map[*subscriber]struct{}
+	onSend         func(Sent)
+	http           *http.Server
 }
 
 type profile struct{ first, last string }
@@ -124,14 +128,15 @@ type subscriber struct {
 // version ("v23.0").
 func New(appSecret string, tokens map[string]string, version string) *Server {
 	s := &Server{
-		appSecret:   appSecret,
-		version:     version,
-		tokens:      make(map[string]string, len(tokens)),
-		channels:    make(map[string]string, len(tokens)),
-		byRecipient: make(map[string][]int),
-		scripts:     make(map[string][]Response),
-		profiles:    make(map[string]profile),
-		subs:        make(map[*subscriber]struct{}),
+		appSecret:      appSecret,
+		version:        version,
+		tokens:         make(map[string]string, len(tokens)),
+		channels:       make(map[string]string, len(tokens)),
+		byRecipient:    make(map[string][]int),
+		scripts:        make(map[string][]Response),
+		profileScripts: make(map[string][]Response),
+		profiles:       make(map[string]profile),
+		subs:           make(map[*subscriber]struct{}),
 	}
 	for ch, tok := range tokens {
 		s.tokens[ch] = tok
@@ -204,8 +209,11 @@ func (s *Server) Reset() {
 	defer s.mu.Unlock()
 	s.sent = nil
 	s.byRecipient = make(map[string][]int)
-	s.scripts = make(map[string][]Response)
 	s.profiles = make(map[string]profile)
+	// Script maps are cleared, not replaced: popScript's callers read the
+	// fields without the lock.
+	clear(s.scripts)
+	clear(s.profileScripts)
 }
 
 // Subscribe returns a channel receiving every send accepted from now on,
@@ -239,10 +247,10 @@ func (s *Server) OnSend(fn func(Sent)) {
 	s.mu.Unlock()
 }
 
-// Script queues answers for the next requests about recipientID: sends to
-// it and fetches of its profile, one Response per request, after the
-// request passed authentication. Script("", …) queues answers for requests
-// about any recipient that has no script of its own. For example
+// Script queues answers for the next sends to recipientID, one Response
+// per send, used after the request passed authentication. Script("", …)
+// queues answers for sends to any recipient that has no script of its own.
+// Profile fetches are not affected (see ScriptProfile). For example
 //
 //	stub.Script("123", graphstub.Response{Status: 500}, graphstub.Response{Status: 500})
 //
@@ -251,6 +259,14 @@ func (s *Server) Script(recipientID string, responses ...Response) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.scripts[recipientID] = append(s.scripts[recipientID], responses...)
+}
+
+// ScriptProfile queues answers for the next fetches of userID's profile, as
+// Script does for sends; "" stands for any user without a script.
+func (s *Server) ScriptProfile(userID string, responses ...Response) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.profileScripts[userID] = append(s.profileScripts[userID], responses...)
 }
 
 // SetProfile sets the profile of userID. Users without one are "Demo
@@ -376,16 +392,17 @@ func (s *Server) authenticate(r *http.Request, p params) (string, *graphError) {
 	return token, nil
 }
 
-// popScript returns the next scripted answer for recipientID, if any.
-func (s *Server) popScript(recipientID string) (Response, bool) {
+// popScript returns the next answer scripted in scripts for id, or for ""
+// when id has none.
+func (s *Server) popScript(scripts map[string][]Response, id string) (Response, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, key := range []string{recipientID, ""} {
-		if q := s.scripts[key]; len(q) > 0 {
+	for _, key := range []string{id, ""} {
+		if q := scripts[key]; len(q) > 0 {
 			if len(q) == 1 {
-				delete(s.scripts, key)
+				delete(scripts, key)
 			} else {
-				s.scripts[key] = q[1:]
+				scripts[key] = q[1:]
 			}
 			return q[0], true
 		}
@@ -395,7 +412,7 @@ func (s *Server) popScript(recipientID string) (Response, bool) {
 
 // scripted answers a scripted failure; it reports false for a pass-through.
 func scripted(w http.ResponseWriter, resp Response) (bool, *graphError) {
-	if resp.Code == 0 && (resp.Status == 0 || resp.Status == http.StatusOK) {
+	if resp.Code == 0 && resp.Body == "" && (resp.Status == 0 || resp.Status == http.StatusOK) {
 		return false, nil
 	}
 	for k, v := range resp.Header {
@@ -473,7 +490,7 @@ func (s *Server) send(w http.ResponseWriter, channelID string, p params) *graphE
 		return invalidParam("(#100) The parameter recipient[id] is required")
 	}
 
-	if resp, ok := s.popScript(req.Recipient.ID); ok {
+	if resp, ok := s.popScript(s.scripts, req.Recipient.ID); ok {
 		if done, gerr := scripted(w, resp); done || gerr != nil {
 			return gerr
 		}
@@ -565,7 +582,7 @@ func validateSend(req *sendRequest) *graphError {
 var profileFields = map[string]bool{"id": true, "first_name": true, "last_name": true, "name": true, "username": true}
 
 func (s *Server) profile(w http.ResponseWriter, userID, fields string) *graphError {
-	if resp, ok := s.popScript(userID); ok {
+	if resp, ok := s.popScript(s.profileScripts, userID); ok {
 		if done, gerr := scripted(w, resp); done || gerr != nil {
 			return gerr
 		}
