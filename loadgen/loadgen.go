@@ -248,7 +248,7 @@ func (r *run) phase(ctx context.Context, name string, drive func(send func())) P
 		shopper := r.shopper()
 		n := r.seq.Add(1)
 		body := meta.MessageWebhook(conversation.Messenger, pageID, shopper, "m_load_"+strconv.FormatInt(n, 10),
-			"where is my parcel? "+strconv.FormatInt(n, 10), "", time.Now())
+			"hi there, message "+strconv.FormatInt(n, 10), "", time.Now())
 		r.mu.Lock()
 		r.outstanding[shopper] = time.Now()
 		r.mu.Unlock()

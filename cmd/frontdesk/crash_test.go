@@ -84,15 +84,23 @@ func TestCrashAfterAckStillSends(t *testing.T) {
 	holding.Store(true)
 	held := make(chan struct{}, 16)
 	var once sync.Once
+	released := make(chan struct{})
 	graph := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if holding.Load() && r.Method == http.MethodPost {
 			once.Do(func() { held <- struct{}{} })
-			<-r.Context().Done()
+			select {
+			case <-r.Context().Done():
+			case <-released:
+			}
+			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
 		stub.ServeHTTP(w, r)
 	}))
-	defer graph.Close()
+	t.Cleanup(func() {
+		close(released)
+		graph.Close()
+	})
 
 	configPath := filepath.Join(t.TempDir(), "config.yaml")
 	require.NoError(t, os.WriteFile(configPath, []byte(fmt.Sprintf(`
@@ -104,8 +112,8 @@ meta:
     - {platform: messenger, id: "%s", name: Crash Page, token_env: CRASH_TOKEN}
 outbox:
   retry_base: 50ms
-  job_timeout: 20s
-  rescue_after: 21s
+  job_timeout: 5s
+  rescue_after: 6s
 `, graph.URL, page)), 0o600))
 	env := []string{"DATABASE_URL=" + dbURL, "META_APP_SECRET=" + secret,
 		"META_VERIFY_TOKEN=crash-verify", "CRASH_TOKEN=" + token}
@@ -125,6 +133,7 @@ outbox:
 	case <-time.After(30 * time.Second):
 		t.Fatal("the reply never reached the Graph API")
 	}
+	t.Log("reply in flight; killing the gateway")
 	require.NoError(t, first.Process.Signal(syscall.SIGKILL))
 	first.Wait() //nolint:errcheck // killed
 	require.Empty(t, stub.SentTo("psid-crash"))

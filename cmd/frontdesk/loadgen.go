@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -22,7 +23,19 @@ func runLoadgen(ctx context.Context, args []string) error {
 	flags.IntVar(&o.Gateways, "gateways", 1, "gateway processes sharing the database")
 	flags.IntVar(&o.HotSenders, "hot-senders", 20, "consistency check: shoppers sending a burst at once")
 	flags.IntVar(&o.HotBurst, "hot-burst", 25, "consistency check: messages per hot shopper")
+	cpuProfile := flags.String("cpuprofile", "", "write a CPU profile of the whole run (gateway included) to this file")
 	flags.Parse(args) //nolint:errcheck // ExitOnError
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	o.ServerURL = os.Getenv("DATABASE_URL")
 	if o.ServerURL == "" {
