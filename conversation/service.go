@@ -3,6 +3,7 @@ package conversation
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -70,113 +71,100 @@ func (s *Service) Receive(ctx context.Context, events []Inbound) error {
 func (s *Service) receiveMessage(ctx context.Context, ev Inbound) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		now := s.nowFn()
-		ident, created, err := store.EnsureIdentity(ctx, tx, string(ev.Platform), ev.ChannelID, ev.SenderID)
-		if err != nil {
-			return err
-		}
-		if created {
-			if _, err := s.jobs.InsertTx(ctx, tx, store.FetchProfileArgs{IdentityID: ident.ID}, nil); err != nil {
-				return fmt.Errorf("queue profile fetch: %w", err)
-			}
-		}
-		conv, err := store.LockOpenConversation(ctx, tx, ident.ID, ident.CustomerID)
-		if err != nil {
-			return fmt.Errorf("lock conversation: %w", err)
-		}
-		seq := conv.EventsApplied + 1
-		inboundID, inserted, err := store.InsertMessage(ctx, tx, store.NewMessage{
-			ConversationID:    conv.ID,
-			Direction:         string(In),
-			Author:            string(AuthorCustomer),
-			Kind:              string(ev.Kind),
-			Platform:          string(ev.Platform),
-			PlatformMessageID: ev.PlatformMessageID,
-			Body:              cmp.Or(ev.Text, ev.Reaction),
-			Attachments:       ev.Attachments,
-			Payload:           ev.Payload,
-			ReplyTo:           ev.ReplyTo,
-			Seq:               &seq,
-			Status:            string(MessageReceived),
-			PlatformTime:      timePtr(ev.Timestamp),
-		}, now)
+		conv, err := s.lockConversation(ctx, tx, ev)
 		if err != nil {
 			return err
 		}
 		log := zerolog.Ctx(ctx).With().
 			Stringer("conversation_id", ConversationID(conv.ID)).
 			Str("platform", string(ev.Platform)).Logger()
-		if !inserted {
-			log.Debug().Msg("Duplicate message ignored")
-			return nil
+		seq := conv.EventsApplied + 1
+		apply := store.InboundEvent{
+			Message: store.NewMessage{
+				ConversationID:    conv.ID,
+				Author:            string(AuthorCustomer),
+				Kind:              string(ev.Kind),
+				Platform:          string(ev.Platform),
+				PlatformMessageID: ev.PlatformMessageID,
+				Body:              cmp.Or(ev.Text, ev.Reaction),
+				Attachments:       ev.Attachments,
+				Payload:           ev.Payload,
+				ReplyTo:           ev.ReplyTo,
+				Seq:               &seq,
+				Status:            string(MessageReceived),
+				PlatformTime:      timePtr(ev.Timestamp),
+			},
+			Update: store.ConversationUpdate{
+				Status:        conv.Status,
+				Flow:          conv.Flow,
+				FlowState:     conv.FlowState,
+				FlowData:      conv.FlowData,
+				EventsApplied: seq,
+				LastInboundAt: lastInbound(ev, now),
+				HandoffReason: conv.HandoffReason,
+				Priority:      conv.Priority,
+			},
+			ReplyAuthor: string(AuthorBot),
 		}
-
-		update := store.ConversationUpdate{
-			Status:        conv.Status,
-			Flow:          conv.Flow,
-			FlowState:     conv.FlowState,
-			FlowData:      conv.FlowData,
-			EventsApplied: seq,
-			LastInboundAt: lastInbound(ev, now),
-			HandoffReason: conv.HandoffReason,
-			Priority:      conv.Priority,
-		}
-		var replies []Reply
 		// Reactions are history, not requests; people own handed-off threads.
+		var handoff *Handoff
 		if conv.Status == string(StatusBot) && ev.Kind != KindReaction {
 			d := s.bot.Decide(FlowState{Flow: conv.Flow, State: conv.FlowState, Data: conv.FlowData}, BotEvent{
 				Kind: ev.Kind, Platform: ev.Platform, Text: ev.Text, Payload: ev.Payload,
 				Attachments: ev.Attachments, Now: now,
 			})
-			update.Flow, update.FlowState, update.FlowData = d.Next.Flow, d.Next.State, d.Next.Data
-			replies = d.Replies
-			if d.Handoff != nil {
-				update.Status = string(StatusQueued)
-				update.HandoffReason = d.Handoff.Reason
-				update.Priority = d.Handoff.Priority
-				update.HandedOffAt = &now
-				log.Info().Str("reason", d.Handoff.Reason).Msg("Conversation handed off")
+			u := &apply.Update
+			u.Flow, u.FlowState, u.FlowData = d.Next.Flow, d.Next.State, d.Next.Data
+			for _, r := range d.Replies {
+				apply.Replies = append(apply.Replies, store.Reply{Body: r.Text, QuickReplies: r.QuickReplies})
+			}
+			if handoff = d.Handoff; handoff != nil {
+				u.Status, u.HandoffReason, u.Priority, u.HandedOffAt = string(StatusQueued), handoff.Reason, handoff.Priority, &now
 			}
 		}
-		if err := store.UpdateConversation(ctx, tx, conv.ID, update, now); err != nil {
+		_, replyIDs, inserted, err := store.ApplyInbound(ctx, tx, apply, now)
+		if err != nil {
 			return err
 		}
-		return s.queueReplies(ctx, tx, conv.ID, ev.Platform, inboundID, AuthorBot, replies, now)
+		if !inserted {
+			log.Debug().Msg("Duplicate message ignored")
+			return nil
+		}
+		if handoff != nil {
+			log.Info().Str("reason", handoff.Reason).Msg("Conversation handed off")
+		}
+		if len(replyIDs) == 0 {
+			return nil
+		}
+		if _, err := s.jobs.InsertTx(ctx, tx, store.SendArgs{MessageIDs: replyIDs}, nil); err != nil {
+			return fmt.Errorf("queue send job: %w", err)
+		}
+		return nil
 	})
 }
 
-// queueReplies stores replies as queued outbound messages and queues one
-// job that sends them in order, inside tx.
-func (s *Service) queueReplies(ctx context.Context, tx pgx.Tx, conversationID int64, platform Platform,
-	inReplyTo int64, author Author, replies []Reply, now time.Time) error {
-	if len(replies) == 0 {
-		return nil
+// lockConversation locks the sender's open conversation, creating the
+// identity, customer and conversation on first contact. A new identity's
+// profile is fetched later by a worker, never in the webhook request.
+func (s *Service) lockConversation(ctx context.Context, tx pgx.Tx, ev Inbound) (store.Conversation, error) {
+	conv, err := store.LockOpenConversationOf(ctx, tx, string(ev.Platform), ev.ChannelID, ev.SenderID)
+	if !errors.Is(err, store.ErrNotFound) {
+		return conv, err
 	}
-	ids := make([]int64, 0, len(replies))
-	for _, r := range replies {
-		var replyTo *int64
-		if inReplyTo != 0 {
-			replyTo = &inReplyTo
+	ident, created, err := store.EnsureIdentity(ctx, tx, string(ev.Platform), ev.ChannelID, ev.SenderID)
+	if err != nil {
+		return conv, err
+	}
+	if created {
+		if _, err := s.jobs.InsertTx(ctx, tx, store.FetchProfileArgs{IdentityID: ident.ID}, nil); err != nil {
+			return conv, fmt.Errorf("queue profile fetch: %w", err)
 		}
-		id, _, err := store.InsertMessage(ctx, tx, store.NewMessage{
-			ConversationID: conversationID,
-			Direction:      string(Out),
-			Author:         string(author),
-			Kind:           string(KindMessage),
-			Platform:       string(platform),
-			Body:           r.Text,
-			QuickReplies:   r.QuickReplies,
-			InReplyTo:      replyTo,
-			Status:         string(MessageQueued),
-		}, now)
-		if err != nil {
-			return fmt.Errorf("queue reply: %w", err)
-		}
-		ids = append(ids, id)
 	}
-	if _, err := s.jobs.InsertTx(ctx, tx, store.SendArgs{MessageIDs: ids}, nil); err != nil {
-		return fmt.Errorf("queue send job: %w", err)
+	conv, err = store.LockOpenConversation(ctx, tx, ident.ID, ident.CustomerID)
+	if err != nil {
+		return conv, fmt.Errorf("lock conversation: %w", err)
 	}
-	return nil
+	return conv, nil
 }
 
 // receiveReceipt moves outbound messages forward to delivered or read.
@@ -213,13 +201,9 @@ func (s *Service) receiveEcho(ctx context.Context, ev Inbound) error {
 	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		now := s.nowFn()
-		ident, _, err := store.EnsureIdentity(ctx, tx, string(ev.Platform), ev.ChannelID, ev.SenderID)
+		conv, err := s.lockConversation(ctx, tx, ev)
 		if err != nil {
 			return err
-		}
-		conv, err := store.LockOpenConversation(ctx, tx, ident.ID, ident.CustomerID)
-		if err != nil {
-			return fmt.Errorf("lock conversation: %w", err)
 		}
 		sentAt := timePtr(ev.Timestamp)
 		if sentAt == nil {

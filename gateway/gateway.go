@@ -33,11 +33,14 @@ const MaxWebhookBody = 4 << 20
 // Gateway is one Frontdesk process: webhook endpoints, the conversation
 // service and the outbox workers, sharing state only through PostgreSQL.
 type Gateway struct {
-	cfg     Config
-	pool    *pgxpool.Pool
-	jobs    *river.Client[pgx.Tx]
-	app     *fiber.App
-	service *conversation.Service
+	cfg  Config
+	pool *pgxpool.Pool
+	// outboxPool serves the workers. Webhook acknowledgements wait on
+	// the main pool only, so a burst of sends never delays an ack.
+	outboxPool *pgxpool.Pool
+	jobs       *river.Client[pgx.Tx]
+	app        *fiber.App
+	service    *conversation.Service
 	// stub is the built-in Graph API stand-in, when meta.graph_url is "builtin".
 	stub *graphstub.Server
 }
@@ -45,6 +48,13 @@ type Gateway struct {
 // New assembles a gateway on a migrated database.
 func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, pool: pool}
+	outboxCfg := pool.Config().Copy()
+	outboxCfg.MaxConns = int32(min(max(cfg.Outbox.Workers/4, 4), 32))
+	outboxPool, err := pgxpool.NewWithConfig(ctx, outboxCfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect outbox pool: %w", err)
+	}
+	g.outboxPool = outboxPool
 	graphURL := cfg.Meta.GraphURL
 	if graphURL == BuiltinGraph {
 		g.stub = graphstub.New(cfg.Meta.AppSecret, cfg.Meta.Tokens(), cfg.Meta.GraphVersion)
@@ -59,12 +69,12 @@ func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (*Gateway, error) 
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &outbox.SendWorker{
-		Pool:      pool,
+		Pool:      outboxPool,
 		Senders:   map[conversation.Platform]channels.Sender{conversation.Messenger: adapter, conversation.Instagram: adapter},
 		RetryBase: cfg.Outbox.RetryBase,
 	})
 	river.AddWorker(workers, &outbox.ProfileWorker{
-		Pool:     pool,
+		Pool:     outboxPool,
 		Fetchers: map[conversation.Platform]channels.ProfileFetcher{conversation.Messenger: adapter, conversation.Instagram: adapter},
 	})
 	riverCfg := &river.Config{
@@ -83,7 +93,7 @@ func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (*Gateway, error) 
 			store.QueueProfiles: {MaxWorkers: 5},
 		}
 	}
-	jobs, err := river.NewClient(riverpgxv5.New(pool), riverCfg)
+	jobs, err := river.NewClient(riverpgxv5.New(outboxPool), riverCfg)
 	if err != nil {
 		return nil, fmt.Errorf("create job client: %w", err)
 	}
@@ -159,6 +169,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	if g.stub != nil {
 		g.stub.Close()
 	}
+	g.outboxPool.Close()
 	return errors.Join(errHTTP, errJobs)
 }
 

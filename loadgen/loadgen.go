@@ -41,6 +41,8 @@ type Options struct {
 	FlatOut bool
 	// Duration of each phase.
 	Duration time.Duration
+	// Warmup runs at Rate before the steady phase, unreported.
+	Warmup time.Duration
 	// Concurrency is the number of webhooks in flight in the flat-out phase.
 	Concurrency int
 	// Gateways is how many gateway processes share the database.
@@ -137,8 +139,12 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	}, Timeout: 30 * time.Second}
 
 	var report Report
+	if opts.Rate > 0 && opts.Warmup > 0 {
+		// Not reported: new connections, first contacts, cold caches.
+		r.phase(ctx, "warm-up", func(send func()) { r.paced(ctx, opts.Warmup, send) })
+	}
 	if opts.Rate > 0 {
-		report.Phases = append(report.Phases, r.phase(ctx, "steady", func(send func()) { r.paced(ctx, send) }))
+		report.Phases = append(report.Phases, r.phase(ctx, "steady", func(send func()) { r.paced(ctx, opts.Duration, send) }))
 	}
 	if opts.FlatOut {
 		report.Phases = append(report.Phases, r.phase(ctx, "flat-out", func(send func()) { r.flat(ctx, send) }))
@@ -280,9 +286,9 @@ func (r *run) phase(ctx context.Context, name string, drive func(send func())) P
 }
 
 // paced sends at opts.Rate, open loop: a slow answer does not slow the sender.
-func (r *run) paced(ctx context.Context, send func()) {
+func (r *run) paced(ctx context.Context, d time.Duration, send func()) {
 	interval := time.Duration(float64(time.Second) / r.opts.Rate)
-	deadline := time.Now().Add(r.opts.Duration)
+	deadline := time.Now().Add(d)
 	var wg sync.WaitGroup
 	next := time.Now()
 	for next.Before(deadline) && ctx.Err() == nil {

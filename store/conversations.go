@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -39,16 +40,13 @@ func scanConversation(row interface{ Scan(...any) error }) (Conversation, error)
 // one when there is none, and holds its row lock until db's transaction
 // ends. Every change to a conversation happens under this lock, so the
 // events of one conversation apply one at a time, across processes.
+// Callers reach it when LockOpenConversationOf found nothing, so it tries
+// the insert first.
 func LockOpenConversation(ctx context.Context, db DBTX, identityID, customerID int64) (Conversation, error) {
-	conv, err := scanConversation(db.QueryRow(ctx, `SELECT `+conversationColumns+` FROM conversations
-		WHERE identity_id = $1 AND status <> 'resolved' FOR UPDATE`, identityID))
-	if !errors.Is(err, ErrNotFound) {
-		return conv, err
-	}
 	// A concurrent transaction may insert the same identity's conversation
 	// first; ours then waits for it and inserts nothing, and the select
 	// below finds and locks the winner's row.
-	conv, err = scanConversation(db.QueryRow(ctx, `
+	conv, err := scanConversation(db.QueryRow(ctx, `
 		INSERT INTO conversations (identity_id, customer_id) VALUES ($1, $2)
 		ON CONFLICT (identity_id) WHERE status <> 'resolved' DO NOTHING
 		RETURNING `+conversationColumns, identityID, customerID))
@@ -57,6 +55,26 @@ func LockOpenConversation(ctx context.Context, db DBTX, identityID, customerID i
 	}
 	return scanConversation(db.QueryRow(ctx, `SELECT `+conversationColumns+` FROM conversations
 		WHERE identity_id = $1 AND status <> 'resolved' FOR UPDATE`, identityID))
+}
+
+// LockOpenConversationOf finds and locks the open conversation of the
+// identity (platform, channel, external id) in one statement: the path of
+// every message from a shopper who already has one. It returns ErrNotFound
+// when the identity or its open conversation does not exist yet.
+func LockOpenConversationOf(ctx context.Context, db DBTX, platform, channelID, externalID string) (Conversation, error) {
+	return scanConversation(db.QueryRow(ctx, `SELECT `+prefixed("c", conversationColumns)+`
+		FROM conversations c JOIN identities i ON i.id = c.identity_id
+		WHERE i.platform = $1 AND i.channel_id = $2 AND i.external_id = $3 AND c.status <> 'resolved'
+		FOR UPDATE OF c`, platform, channelID, externalID))
+}
+
+// prefixed qualifies a column list with a table alias.
+func prefixed(alias, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, p := range parts {
+		parts[i] = alias + "." + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // ConversationByID returns one conversation.

@@ -28,31 +28,26 @@ func scanIdentity(row interface{ Scan(...any) error }) (Identity, error) {
 
 // EnsureIdentity returns the identity for (platform, channel, external id),
 // creating it and a new customer when it is the first contact. created
-// says which. Concurrent first messages of one sender create one customer:
-// creation is serialized by a transaction-scoped advisory lock on the key,
-// so db should be a transaction.
+// says which. Concurrent first messages of one sender create one identity
+// and one customer: the identity is inserted first, ON CONFLICT DO NOTHING,
+// and the customer only if the identity was.
 func EnsureIdentity(ctx context.Context, db DBTX, platform, channelID, externalID string) (ident Identity, created bool, err error) {
-	ident, err = identityByKey(ctx, db, platform, channelID, externalID)
-	if !errors.Is(err, ErrNotFound) {
-		return ident, false, err
-	}
-	if _, err := db.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1 || '|' || $2 || '|' || $3, 0))`,
-		platform, channelID, externalID); err != nil {
-		return Identity{}, false, fmt.Errorf("lock new identity: %w", err)
-	}
-	ident, err = identityByKey(ctx, db, platform, channelID, externalID)
-	if !errors.Is(err, ErrNotFound) {
-		return ident, false, err
-	}
 	ident, err = scanIdentity(db.QueryRow(ctx, `
-		WITH customer AS (INSERT INTO customers DEFAULT VALUES RETURNING id)
-		INSERT INTO identities (customer_id, platform, channel_id, external_id)
-		SELECT id, $1, $2, $3 FROM customer
-		RETURNING `+identityColumns, platform, channelID, externalID))
-	if err != nil {
+		WITH ident AS (
+			INSERT INTO identities (customer_id, platform, channel_id, external_id)
+			VALUES (nextval('customers_id_seq'), $1, $2, $3)
+			ON CONFLICT (platform, channel_id, external_id) DO NOTHING
+			RETURNING `+identityColumns+`),
+		customer AS (INSERT INTO customers (id) SELECT customer_id FROM ident)
+		SELECT `+identityColumns+` FROM ident`, platform, channelID, externalID))
+	if err == nil {
+		return ident, true, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
 		return Identity{}, false, fmt.Errorf("insert identity: %w", err)
 	}
-	return ident, true, nil
+	ident, err = identityByKey(ctx, db, platform, channelID, externalID)
+	return ident, false, err
 }
 
 func identityByKey(ctx context.Context, db DBTX, platform, channelID, externalID string) (Identity, error) {

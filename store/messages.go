@@ -130,7 +130,8 @@ func MessagesOfConversation(ctx context.Context, db DBTX, conversationID int64) 
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Message, error) { return scanMessage(row) })
 }
 
-// OutboundDelivery is an outbound message with what a sender needs to deliver it.
+// OutboundDelivery is an outbound message with what a sender needs to
+// deliver it. Only the message fields a sender uses are loaded.
 type OutboundDelivery struct {
 	Message
 	ChannelID     string // the store's account on the platform
@@ -141,15 +142,19 @@ type OutboundDelivery struct {
 // OutboundForDelivery loads an outbound message and its addressing.
 func OutboundForDelivery(ctx context.Context, db DBTX, id int64) (OutboundDelivery, error) {
 	var d OutboundDelivery
-	err := db.QueryRow(ctx, `SELECT i.channel_id, i.external_id, c.last_inbound_at FROM messages m
+	m := &d.Message
+	err := db.QueryRow(ctx, `SELECT m.id, m.conversation_id, m.author, m.platform, m.body, m.quick_replies, m.status,
+			i.channel_id, i.external_id, c.last_inbound_at
+		FROM messages m
 		JOIN conversations c ON c.id = m.conversation_id
 		JOIN identities i ON i.id = c.identity_id
-		WHERE m.id = $1 AND m.direction = 'out'`, id).Scan(&d.ChannelID, &d.RecipientID, &d.LastInboundAt)
+		WHERE m.id = $1 AND m.direction = 'out'`, id).
+		Scan(&m.ID, &m.ConversationID, &m.Author, &m.Platform, &m.Body, &m.QuickReplies, &m.Status,
+			&d.ChannelID, &d.RecipientID, &d.LastInboundAt)
 	if err != nil {
 		return d, fmt.Errorf("load outbound %d: %w", id, interpret(err))
 	}
-	d.Message, err = MessageByID(ctx, db, id)
-	return d, err
+	return d, nil
 }
 
 // MarkSent records a successful send. Only a queued message moves to sent:

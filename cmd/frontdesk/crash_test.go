@@ -45,6 +45,8 @@ func startProcess(t *testing.T, configPath string, env ...string) (*exec.Cmd, st
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(append(os.Environ(), env...),
 		"FRONTDESK_TEST_ARGS="+strings.Join([]string{"serve", "--config", configPath, "--listen", addr}, "\x1f"))
+	// A gateway outlives nothing: if this test process dies, so does it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	require.NoError(t, cmd.Start())

@@ -19,6 +19,7 @@ func runLoadgen(ctx context.Context, args []string) error {
 	flags.Float64Var(&o.Rate, "rate", 500, "steady phase: messages per second (0 skips the phase)")
 	flags.BoolVar(&o.FlatOut, "flat-out", true, "run a phase sending as fast as the gateway answers")
 	flags.DurationVar(&o.Duration, "duration", 10*time.Second, "length of each phase")
+	flags.DurationVar(&o.Warmup, "warmup", 3*time.Second, "unreported warm-up at --rate before the steady phase")
 	flags.IntVar(&o.Concurrency, "concurrency", 64, "flat-out phase: webhooks in flight")
 	flags.IntVar(&o.Gateways, "gateways", 1, "gateway processes sharing the database")
 	flags.IntVar(&o.HotSenders, "hot-senders", 20, "consistency check: shoppers sending a burst at once")

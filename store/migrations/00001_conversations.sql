@@ -24,7 +24,10 @@ CREATE TABLE customers (
 -- point to one customer.
 CREATE TABLE identities (
     id                 bigserial PRIMARY KEY,
-    customer_id        bigint NOT NULL REFERENCES customers (id),
+    -- Deferred, so that a first contact inserts identity and customer in
+    -- one statement, the identity first: on a concurrent first contact the
+    -- identity insert does nothing and so does the customer insert.
+    customer_id        bigint NOT NULL REFERENCES customers (id) DEFERRABLE INITIALLY DEFERRED,
     platform           text NOT NULL,
     channel_id         text NOT NULL,
     external_id        text NOT NULL,
@@ -89,7 +92,6 @@ CREATE TABLE messages (
 );
 CREATE UNIQUE INDEX messages_platform_message ON messages (platform, platform_message_id) WHERE platform_message_id IS NOT NULL;
 CREATE INDEX messages_conversation ON messages (conversation_id, id);
-CREATE INDEX messages_outbound_unread ON messages (conversation_id, sent_at) WHERE direction = 'out' AND status IN ('sent', 'delivered');
 
 -- A correctly signed webhook we could not read is kept here, whole, and
 -- acknowledged: redelivery would not help, and nothing is thrown away.

@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Reply is an outbound message written with the event that caused it.
+type Reply struct {
+	Body         string
+	QuickReplies any // JSON-encoded
+}
+
+// InboundEvent is one shopper message applied to a locked conversation:
+// the message, the conversation's new state and the replies it caused.
+type InboundEvent struct {
+	Message     NewMessage
+	Update      ConversationUpdate
+	ReplyAuthor string
+	Replies     []Reply
+}
+
+// ApplyInbound writes ev in one statement: it inserts the inbound message
+// and — only if it is not a duplicate — updates the conversation and
+// inserts the replies, queued, in order. The caller holds the
+// conversation's lock (LockOpenConversation). inserted is false for a
+// duplicate, which then changed nothing.
+func ApplyInbound(ctx context.Context, db DBTX, ev InboundEvent, now time.Time) (inboundID int64, replyIDs []int64, inserted bool, err error) {
+	m, u := ev.Message, ev.Update
+	attachments, err := encodeList(m.Attachments)
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("encode attachments: %w", err)
+	}
+	flowData, err := json.Marshal(u.FlowData)
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("encode flow data: %w", err)
+	}
+	bodies := make([]string, len(ev.Replies))
+	quickReplies := make([]string, len(ev.Replies))
+	for i, r := range ev.Replies {
+		qr, err := encodeList(r.QuickReplies)
+		if err != nil {
+			return 0, nil, false, fmt.Errorf("encode quick replies: %w", err)
+		}
+		bodies[i], quickReplies[i] = r.Body, string(qr)
+	}
+	var id *int64
+	err = db.QueryRow(ctx, `
+		WITH inbound AS (
+			INSERT INTO messages (conversation_id, direction, author, kind, platform, platform_message_id,
+				body, attachments, payload, reply_to, seq, status, platform_time, created_at)
+			VALUES ($1, 'in', $2, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11, $12, $13)
+			ON CONFLICT (platform, platform_message_id) WHERE platform_message_id IS NOT NULL DO NOTHING
+			RETURNING id),
+		conversation AS (
+			UPDATE conversations SET status = $14, flow = $15, flow_state = $16, flow_data = $17,
+				events_applied = $18, last_inbound_at = COALESCE($19, last_inbound_at),
+				handoff_reason = $20, priority = $21, handed_off_at = COALESCE($22, handed_off_at), updated_at = $13
+			WHERE id = $1 AND EXISTS (SELECT 1 FROM inbound)),
+		replies AS (
+			INSERT INTO messages (conversation_id, direction, author, kind, platform, body, quick_replies,
+				in_reply_to, status, created_at)
+			SELECT $1, 'out', $23, 'message', $4, r.body, r.quick_replies::jsonb, inbound.id, 'queued', $13
+			FROM inbound, unnest($24::text[], $25::text[]) WITH ORDINALITY AS r(body, quick_replies, n)
+			ORDER BY r.n
+			RETURNING id)
+		SELECT (SELECT id FROM inbound), ARRAY(SELECT id FROM replies ORDER BY id)`,
+		m.ConversationID, m.Author, m.Kind, m.Platform, m.PlatformMessageID,
+		m.Body, attachments, m.Payload, m.ReplyTo, m.Seq, m.Status, m.PlatformTime, now,
+		u.Status, u.Flow, u.FlowState, flowData, u.EventsApplied, u.LastInboundAt,
+		u.HandoffReason, u.Priority, u.HandedOffAt,
+		ev.ReplyAuthor, bodies, quickReplies).Scan(&id, &replyIDs)
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("apply inbound message: %w", interpret(err))
+	}
+	if id == nil {
+		return 0, nil, false, nil
+	}
+	return *id, replyIDs, true, nil
+}
