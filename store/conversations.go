@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 )
@@ -82,7 +80,7 @@ func ConversationByID(ctx context.Context, db DBTX, id int64) (Conversation, err
 	return scanConversation(db.QueryRow(ctx, `SELECT `+conversationColumns+` FROM conversations WHERE id = $1`, id))
 }
 
-// ConversationUpdate is what applying one event changes.
+// ConversationUpdate is what applying one event changes (see ApplyInbound).
 type ConversationUpdate struct {
 	Status        string
 	Flow          string
@@ -94,22 +92,4 @@ type ConversationUpdate struct {
 	HandoffReason string
 	Priority      int
 	HandedOffAt   *time.Time
-}
-
-// UpdateConversation writes u to conversation id. The caller holds the lock.
-func UpdateConversation(ctx context.Context, db DBTX, id int64, u ConversationUpdate, now time.Time) error {
-	data, err := json.Marshal(u.FlowData)
-	if err != nil {
-		return fmt.Errorf("encode flow data: %w", err)
-	}
-	_, err = db.Exec(ctx, `UPDATE conversations SET status = $2, flow = $3, flow_state = $4, flow_data = $5,
-		events_applied = $6, last_inbound_at = COALESCE($7, last_inbound_at),
-		handoff_reason = $8, priority = $9, handed_off_at = COALESCE($10, handed_off_at), updated_at = $11
-		WHERE id = $1`,
-		id, u.Status, u.Flow, u.FlowState, data, u.EventsApplied, u.LastInboundAt,
-		u.HandoffReason, u.Priority, u.HandedOffAt, now)
-	if err != nil {
-		return fmt.Errorf("update conversation: %w", err)
-	}
-	return nil
 }
