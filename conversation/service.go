@@ -107,20 +107,16 @@ func (s *Service) receiveMessage(ctx context.Context, ev Inbound) error {
 			ReplyAuthor: string(AuthorBot),
 		}
 		// Reactions are history, not requests; people own handed-off threads.
-		var handoff *Handoff
+		var work botWork
 		if conv.Status == string(StatusBot) && ev.Kind != KindReaction {
-			d := s.bot.Decide(FlowState{Flow: conv.Flow, State: conv.FlowState, Data: conv.FlowData}, BotEvent{
+			work, err = s.decide(ctx, tx, conv, BotEvent{
 				Kind: ev.Kind, Platform: ev.Platform, Text: ev.Text, Payload: ev.Payload,
 				Attachments: ev.Attachments, Now: now,
-			})
-			u := &apply.Update
-			u.Flow, u.FlowState, u.FlowData = d.Next.Flow, d.Next.State, d.Next.Data
-			for _, r := range d.Replies {
-				apply.Replies = append(apply.Replies, store.Reply{Body: r.Text, QuickReplies: r.QuickReplies})
+			}, &apply.Update)
+			if err != nil {
+				return err
 			}
-			if handoff = d.Handoff; handoff != nil {
-				u.Status, u.HandoffReason, u.Priority, u.HandedOffAt = string(StatusQueued), handoff.Reason, handoff.Priority, &now
-			}
+			apply.Replies = work.replies
 		}
 		_, replyIDs, inserted, err := store.ApplyInbound(ctx, tx, apply, now)
 		if err != nil {
@@ -130,16 +126,14 @@ func (s *Service) receiveMessage(ctx context.Context, ev Inbound) error {
 			log.Debug().Msg("Duplicate message ignored")
 			return nil
 		}
-		if handoff != nil {
-			log.Info().Str("reason", handoff.Reason).Msg("Conversation handed off")
+		// Consoles hear of messages in threads people own; bot threads
+		// would only add notification traffic to the hot path.
+		if conv.Status != string(StatusBot) {
+			if err := store.NotifyConsole(ctx, tx, store.ConsoleEvent{Type: "message", ConversationID: conv.ID}); err != nil {
+				return err
+			}
 		}
-		if len(replyIDs) == 0 {
-			return nil
-		}
-		if _, err := s.jobs.InsertTx(ctx, tx, store.SendArgs{MessageIDs: replyIDs}, nil); err != nil {
-			return fmt.Errorf("queue send job: %w", err)
-		}
-		return nil
+		return s.queueWork(ctx, tx, conv.ID, replyIDs, work, now)
 	})
 }
 

@@ -24,21 +24,30 @@ type Source interface {
 
 // Order is one order with what support needs to answer about it.
 type Order struct {
-	Number       string        `json:"number"` // without "#"
-	CustomerName string        `json:"customer_name,omitempty"`
-	Email        string        `json:"email,omitempty"`
-	Phone        string        `json:"phone,omitempty"` // E.164 when known, e.g. +34600111222
-	Currency     string        `json:"currency"`
-	Total        Money         `json:"total"`
-	PlacedAt     time.Time     `json:"placed_at"`
-	PromisedBy   *time.Time    `json:"promised_by,omitempty"` // delivery promised to the shopper
-	Status       string        `json:"status"`                // open, cancelled, closed
-	Items        []Item        `json:"items"`
+	Number       string     `json:"number"` // without "#"
+	CustomerName string     `json:"customer_name,omitempty"`
+	Email        string     `json:"email,omitempty"`
+	Phone        string     `json:"phone,omitempty"` // E.164 when known, e.g. +34600111222
+	Currency     string     `json:"currency"`
+	Total        Money      `json:"total"`
+	PlacedAt     time.Time  `json:"placed_at"`
+	PromisedBy   *time.Time `json:"promised_by,omitempty"` // delivery promised to the shopper
+	Status       string     `json:"status"`                // open, cancelled, closed
+	Items        []Item     `json:"items"`
+	// Fulfillments are the order's shipments. None (or only pending ones)
+	// means nothing has shipped yet.
 	Fulfillments []Fulfillment `json:"fulfillments,omitempty"`
 	// ReturnedSKUs are items Frontdesk already recorded a return for;
 	// filled when the bot looks an order up.
 	ReturnedSKUs []string `json:"returned_skus,omitempty"`
 }
+
+// Order statuses.
+const (
+	OrderOpen      = "open"
+	OrderCancelled = "cancelled"
+	OrderClosed    = "closed"
+)
 
 // Money is an amount in the currency's minor unit (cents).
 type Money int64
@@ -80,13 +89,33 @@ const (
 	ResolutionRefund   = "refund"
 	ResolutionExchange = "exchange"
 	ResolutionCredit   = "store_credit"
+	// ResolutionReplacement resolves a damage case with a new item.
+	ResolutionReplacement = "replacement"
+)
+
+// Return statuses.
+const (
+	ReturnRequested = "requested"
+	ReturnApproved  = "approved"
+	ReturnReceived  = "received"
+	ReturnRefunded  = "refunded"
+	ReturnRejected  = "rejected"
+)
+
+// Damage case statuses.
+const (
+	DamageOpen      = "open"
+	DamageApproved  = "approved"
+	DamageEscalated = "escalated"
+	DamageClosed    = "closed"
 )
 
 // Return is a return Frontdesk recorded for a shopper.
 type Return struct {
+	ID             int64     `json:"id"`
 	RMA            string    `json:"rma"` // e.g. "RMA-1001-3F9K"
 	OrderNumber    string    `json:"order_number"`
-	ConversationID int64     `json:"conversation_id"`
+	ConversationID int64     `json:"conversation_id"` // 0: not from a conversation
 	SKUs           []string  `json:"skus"`
 	Reason         string    `json:"reason"`
 	Resolution     string    `json:"resolution"`

@@ -37,14 +37,13 @@ func ApplyInbound(ctx context.Context, db DBTX, ev InboundEvent, now time.Time) 
 	if err != nil {
 		return 0, nil, false, fmt.Errorf("encode flow data: %w", err)
 	}
-	bodies := make([]string, len(ev.Replies))
-	quickReplies := make([]string, len(ev.Replies))
-	for i, r := range ev.Replies {
-		qr, err := encodeList(r.QuickReplies)
-		if err != nil {
-			return 0, nil, false, fmt.Errorf("encode quick replies: %w", err)
-		}
-		bodies[i], quickReplies[i] = r.Body, string(qr)
+	bodies, quickReplies, err := encodeReplies(ev.Replies)
+	if err != nil {
+		return 0, nil, false, err
+	}
+	summary, err := encodeOptional(u.HandoffSummary)
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("encode hand-off summary: %w", err)
 	}
 	var id *int64
 	err = db.QueryRow(ctx, `
@@ -57,7 +56,8 @@ func ApplyInbound(ctx context.Context, db DBTX, ev InboundEvent, now time.Time) 
 		conversation AS (
 			UPDATE conversations SET status = $14, flow = $15, flow_state = $16, flow_data = $17,
 				events_applied = $18, last_inbound_at = COALESCE($19, last_inbound_at),
-				handoff_reason = $20, priority = $21, handed_off_at = COALESCE($22, handed_off_at), updated_at = $13
+				handoff_reason = $20, priority = $21, handed_off_at = COALESCE($22, handed_off_at),
+				handoff_summary = COALESCE($26, handoff_summary), updated_at = $13
 			WHERE id = $1 AND EXISTS (SELECT 1 FROM inbound)),
 		replies AS (
 			INSERT INTO messages (conversation_id, direction, author, kind, platform, body, quick_replies,
@@ -71,7 +71,7 @@ func ApplyInbound(ctx context.Context, db DBTX, ev InboundEvent, now time.Time) 
 		m.Body, attachments, m.Payload, m.ReplyTo, m.Seq, m.Status, m.PlatformTime, now,
 		u.Status, u.Flow, u.FlowState, flowData, u.EventsApplied, u.LastInboundAt,
 		u.HandoffReason, u.Priority, u.HandedOffAt,
-		ev.ReplyAuthor, bodies, quickReplies).Scan(&id, &replyIDs)
+		ev.ReplyAuthor, bodies, quickReplies, summary).Scan(&id, &replyIDs)
 	if err != nil {
 		return 0, nil, false, fmt.Errorf("apply inbound message: %w", interpret(err))
 	}

@@ -2,12 +2,13 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"strings"
+	"fmt"
 	"time"
 )
 
-// Conversation is a row of conversations.
+// Conversation is a row of conversations, with the identity it is held on.
 type Conversation struct {
 	ID            int64
 	CustomerID    int64
@@ -22,15 +23,26 @@ type Conversation struct {
 	LastInboundAt *time.Time
 	CreatedAt     time.Time
 	HandedOffAt   *time.Time
+
+	// From the identity.
+	Platform    string
+	ChannelID   string
+	ExternalID  string
+	ShopperName string
 }
 
-const conversationColumns = `id, customer_id, identity_id, status, flow, flow_state, flow_data,
-	events_applied, handoff_reason, priority, last_inbound_at, created_at, handed_off_at`
+// conversationSelect reads a Conversation from conversations c joined
+// with identities i.
+const conversationSelect = `SELECT c.id, c.customer_id, c.identity_id, c.status, c.flow, c.flow_state, c.flow_data,
+	c.events_applied, c.handoff_reason, c.priority, c.last_inbound_at, c.created_at, c.handed_off_at,
+	i.platform, i.channel_id, i.external_id, i.display_name
+	FROM conversations c JOIN identities i ON i.id = c.identity_id `
 
 func scanConversation(row interface{ Scan(...any) error }) (Conversation, error) {
 	var c Conversation
 	err := row.Scan(&c.ID, &c.CustomerID, &c.IdentityID, &c.Status, &c.Flow, &c.FlowState, &c.FlowData,
-		&c.EventsApplied, &c.HandoffReason, &c.Priority, &c.LastInboundAt, &c.CreatedAt, &c.HandedOffAt)
+		&c.EventsApplied, &c.HandoffReason, &c.Priority, &c.LastInboundAt, &c.CreatedAt, &c.HandedOffAt,
+		&c.Platform, &c.ChannelID, &c.ExternalID, &c.ShopperName)
 	return c, interpret(err)
 }
 
@@ -44,15 +56,19 @@ func LockOpenConversation(ctx context.Context, db DBTX, identityID, customerID i
 	// A concurrent transaction may insert the same identity's conversation
 	// first; ours then waits for it and inserts nothing, and the select
 	// below finds and locks the winner's row.
-	conv, err := scanConversation(db.QueryRow(ctx, `
+	var id int64
+	err := db.QueryRow(ctx, `
 		INSERT INTO conversations (identity_id, customer_id) VALUES ($1, $2)
 		ON CONFLICT (identity_id) WHERE status <> 'resolved' DO NOTHING
-		RETURNING `+conversationColumns, identityID, customerID))
-	if !errors.Is(err, ErrNotFound) {
-		return conv, err
+		RETURNING id`, identityID, customerID).Scan(&id)
+	if err == nil {
+		return LockConversation(ctx, db, id)
 	}
-	return scanConversation(db.QueryRow(ctx, `SELECT `+conversationColumns+` FROM conversations
-		WHERE identity_id = $1 AND status <> 'resolved' FOR UPDATE`, identityID))
+	if err = interpret(err); !errors.Is(err, ErrNotFound) {
+		return Conversation{}, err
+	}
+	return scanConversation(db.QueryRow(ctx, conversationSelect+`
+		WHERE c.identity_id = $1 AND c.status <> 'resolved' FOR UPDATE OF c`, identityID))
 }
 
 // LockOpenConversationOf finds and locks the open conversation of the
@@ -60,24 +76,19 @@ func LockOpenConversation(ctx context.Context, db DBTX, identityID, customerID i
 // every message from a shopper who already has one. It returns ErrNotFound
 // when the identity or its open conversation does not exist yet.
 func LockOpenConversationOf(ctx context.Context, db DBTX, platform, channelID, externalID string) (Conversation, error) {
-	return scanConversation(db.QueryRow(ctx, `SELECT `+prefixed("c", conversationColumns)+`
-		FROM conversations c JOIN identities i ON i.id = c.identity_id
+	return scanConversation(db.QueryRow(ctx, conversationSelect+`
 		WHERE i.platform = $1 AND i.channel_id = $2 AND i.external_id = $3 AND c.status <> 'resolved'
 		FOR UPDATE OF c`, platform, channelID, externalID))
 }
 
-// prefixed qualifies a column list with a table alias.
-func prefixed(alias, columns string) string {
-	parts := strings.Split(columns, ",")
-	for i, p := range parts {
-		parts[i] = alias + "." + strings.TrimSpace(p)
-	}
-	return strings.Join(parts, ", ")
+// LockConversation locks conversation id until db's transaction ends.
+func LockConversation(ctx context.Context, db DBTX, id int64) (Conversation, error) {
+	return scanConversation(db.QueryRow(ctx, conversationSelect+`WHERE c.id = $1 FOR UPDATE OF c`, id))
 }
 
 // ConversationByID returns one conversation.
 func ConversationByID(ctx context.Context, db DBTX, id int64) (Conversation, error) {
-	return scanConversation(db.QueryRow(ctx, `SELECT `+conversationColumns+` FROM conversations WHERE id = $1`, id))
+	return scanConversation(db.QueryRow(ctx, conversationSelect+`WHERE c.id = $1`, id))
 }
 
 // ConversationUpdate is what applying one event changes (see ApplyInbound).
@@ -88,8 +99,70 @@ type ConversationUpdate struct {
 	FlowData      map[string]string
 	EventsApplied int64
 	LastInboundAt *time.Time
-	// HandoffReason and Priority are written when the update hands off.
-	HandoffReason string
-	Priority      int
-	HandedOffAt   *time.Time
+	// HandoffReason, Priority and HandoffSummary are written when the
+	// update hands off.
+	HandoffReason  string
+	Priority       int
+	HandedOffAt    *time.Time
+	HandoffSummary any // JSON-encoded; nil keeps the stored one
+}
+
+// ApplyEvent writes the result of an event that is not a stored message —
+// an effect result, a timer — and queues its replies, in one statement.
+// The caller holds the conversation's lock.
+func ApplyEvent(ctx context.Context, db DBTX, conversationID int64, platform string, u ConversationUpdate,
+	replyAuthor string, replies []Reply, now time.Time) ([]int64, error) {
+	flowData, err := json.Marshal(u.FlowData)
+	if err != nil {
+		return nil, fmt.Errorf("encode flow data: %w", err)
+	}
+	summary, err := encodeOptional(u.HandoffSummary)
+	if err != nil {
+		return nil, fmt.Errorf("encode hand-off summary: %w", err)
+	}
+	bodies, quickReplies, err := encodeReplies(replies)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	err = db.QueryRow(ctx, `
+		WITH conversation AS (
+			UPDATE conversations SET status = $2, flow = $3, flow_state = $4, flow_data = $5,
+				events_applied = $6, handoff_reason = $7, priority = $8,
+				handed_off_at = COALESCE($9, handed_off_at), handoff_summary = COALESCE($10, handoff_summary),
+				updated_at = $11
+			WHERE id = $1),
+		replies AS (
+			INSERT INTO messages (conversation_id, direction, author, kind, platform, body, quick_replies, status, created_at)
+			SELECT $1, 'out', $12, 'message', $13, r.body, r.quick_replies::jsonb, 'queued', $11
+			FROM unnest($14::text[], $15::text[]) WITH ORDINALITY AS r(body, quick_replies, n)
+			ORDER BY r.n
+			RETURNING id)
+		SELECT ARRAY(SELECT id FROM replies ORDER BY id)`,
+		conversationID, u.Status, u.Flow, u.FlowState, flowData, u.EventsApplied, u.HandoffReason, u.Priority,
+		u.HandedOffAt, summary, now, replyAuthor, platform, bodies, quickReplies).Scan(&ids)
+	if err != nil {
+		return nil, fmt.Errorf("apply event: %w", err)
+	}
+	return ids, nil
+}
+
+func encodeOptional(v any) ([]byte, error) {
+	if v == nil {
+		return nil, nil
+	}
+	return json.Marshal(v)
+}
+
+func encodeReplies(replies []Reply) (bodies, quickReplies []string, err error) {
+	bodies = make([]string, len(replies))
+	quickReplies = make([]string, len(replies))
+	for i, r := range replies {
+		qr, err := encodeList(r.QuickReplies)
+		if err != nil {
+			return nil, nil, fmt.Errorf("encode quick replies: %w", err)
+		}
+		bodies[i], quickReplies[i] = r.Body, string(qr)
+	}
+	return bodies, quickReplies, nil
 }

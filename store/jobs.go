@@ -1,6 +1,10 @@
 package store
 
-import "github.com/riverqueue/river"
+import (
+	"encoding/json"
+
+	"github.com/riverqueue/river"
+)
 
 // SendArgs is the outbox job: deliver these outbound messages, in order.
 // One job carries all the replies to one event so they reach the shopper
@@ -29,4 +33,18 @@ func (FetchProfileArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{
 const (
 	QueueSend     = river.QueueDefault
 	QueueProfiles = "profiles"
+	QueueEffects  = "effects"
 )
+
+// EffectArgs runs one effect the bot asked for and gives its result back
+// to the conversation.
+type EffectArgs struct {
+	ConversationID int64           `json:"conversation_id"`
+	Effect         json.RawMessage `json:"effect"`
+}
+
+// Kind names the job in River.
+func (EffectArgs) Kind() string { return "bot_effect" }
+
+// InsertOpts keeps effects (order look-ups, timers) off the reply queue.
+func (EffectArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueEffects} }

@@ -225,3 +225,13 @@ func MarkDeleted(ctx context.Context, db DBTX, platform, platformMessageID strin
 	}
 	return tag.RowsAffected(), nil
 }
+
+// RecentMessages returns a conversation's last n messages, newest first.
+func RecentMessages(ctx context.Context, db DBTX, conversationID int64, n int) ([]Message, error) {
+	rows, err := db.Query(ctx, `SELECT `+messageColumns+` FROM messages WHERE conversation_id = $1
+		ORDER BY id DESC LIMIT $2`, conversationID, n)
+	if err != nil {
+		return nil, fmt.Errorf("list recent messages: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Message, error) { return scanMessage(row) })
+}

@@ -1,0 +1,30 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// ConsoleChannel is the PostgreSQL notification channel the agent console
+// listens on, in every process.
+const ConsoleChannel = "frontdesk_console"
+
+// ConsoleEvent tells consoles that a conversation changed.
+type ConsoleEvent struct {
+	Type           string `json:"type"` // message, handoff, assignment, status
+	ConversationID int64  `json:"conversation_id"`
+}
+
+// NotifyConsole announces ev when db's transaction commits (NOTIFY is
+// transactional), so a console never sees a change that was rolled back.
+func NotifyConsole(ctx context.Context, db DBTX, ev ConsoleEvent) error {
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encode console event: %w", err)
+	}
+	if _, err := db.Exec(ctx, `SELECT pg_notify($1, $2)`, ConsoleChannel, string(payload)); err != nil {
+		return fmt.Errorf("notify console: %w", err)
+	}
+	return nil
+}
