@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/frontdesk/frontdesk/conversation"
@@ -34,9 +35,10 @@ type WebhookAdapter interface {
 	// Verify checks the request signature over the raw body.
 	// It returns an error wrapping ErrSignature when the check fails.
 	Verify(signature string, body []byte) error
-	// Parse turns a verified body into normalized events. Events it does
-	// not know are skipped, not errors; an error means the body is not a
-	// webhook payload at all.
+	// Parse turns a verified body into normalized events. Events of kinds
+	// Frontdesk does not use are skipped, not errors. A *MalformedError
+	// comes with the events that could be read; any other error means the
+	// body is not a webhook payload at all.
 	Parse(body []byte) ([]conversation.Inbound, error)
 }
 
@@ -74,6 +76,18 @@ type PermanentError struct {
 
 func (e *PermanentError) Error() string { return e.Reason }
 func (e *PermanentError) Unwrap() error { return e.Err }
+
+// MalformedError is returned by WebhookAdapter.Parse together with the
+// events it could read, when some entries or events of an otherwise valid
+// body could not be read. The caller stores the good events and keeps the
+// body for inspection, so nothing is lost.
+type MalformedError struct {
+	Reasons []string
+}
+
+func (e *MalformedError) Error() string {
+	return fmt.Sprintf("%d unreadable entries or events: %s", len(e.Reasons), strings.Join(e.Reasons, "; "))
+}
 
 // RetryAfterError is a transient failure (rate limit, platform outage)
 // with a hint of how long to wait before the next attempt.

@@ -44,7 +44,9 @@ func (h *WebhookHandlers) Verify(c *fiber.Ctx) error {
 // the body carried is committed: a signature failure stores nothing (401
 // when missing, 403 when wrong), a storage failure answers 500 so the
 // platform redelivers, and an unreadable body is quarantined and answered
-// 200 because redelivering it would not make it readable.
+// 200 because redelivering it would not make it readable. A body with
+// some unreadable entries is quarantined too, and its readable events are
+// stored as usual.
 func (h *WebhookHandlers) Receive(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	log := zerolog.Ctx(ctx).With().Str("source", h.Source).Logger()
@@ -59,12 +61,16 @@ func (h *WebhookHandlers) Receive(c *fiber.Ctx) error {
 	}
 	events, err := h.Adapter.Parse(body)
 	if err != nil {
-		log.Warn().Err(err).Int("bytes", len(body)).Msg("Unreadable webhook quarantined")
+		// Keep the body for inspection; then store what could be read.
+		var malformed *MalformedError
+		log.Warn().Err(err).Int("bytes", len(body)).Int("events", len(events)).Msg("Unreadable webhook content quarantined")
 		if qerr := h.Quarantine(ctx, h.Source, err.Error(), append([]byte(nil), body...)); qerr != nil {
 			log.Err(qerr).Msg("Failed to quarantine webhook")
 			return c.Status(fiber.StatusInternalServerError).SendString("not stored")
 		}
-		return c.SendString("EVENT_RECEIVED")
+		if !errors.As(err, &malformed) {
+			return c.SendString("EVENT_RECEIVED")
+		}
 	}
 	if err := h.Receiver.Receive(ctx, events); err != nil {
 		if errors.Is(err, context.Canceled) {

@@ -235,6 +235,15 @@ func TestUnreadableBodyIsKeptAndAcknowledged(t *testing.T) {
 	b := setup(t)
 	require.Equal(t, http.StatusOK, post(t, b.url, []byte(`{"object":"page","entry":`)))
 	require.Equal(t, 1, count(t, b.pool, `SELECT count(*) FROM webhook_failures WHERE source = 'meta'`))
+	// One bad event does not hold back the good one next to it.
+	mixed := []byte(fmt.Sprintf(`{"object":"page","entry":[{"id":"%s","time":1,"messaging":[
+		{"sender":{"id":{"bad":1}},"recipient":{"id":"%s"},"timestamp":1,"message":{"mid":"mid.bad","text":"x"}},
+		{"sender":{"id":"psid-mixed"},"recipient":{"id":"%s"},"timestamp":%d,"message":{"mid":"mid.good","text":"hi"}}]}]}`,
+		pageID, pageID, pageID, time.Now().UnixMilli()))
+	require.Equal(t, http.StatusOK, post(t, b.url, mixed))
+	require.Equal(t, 2, count(t, b.pool, `SELECT count(*) FROM webhook_failures`))
+	require.Equal(t, 1, count(t, b.pool, `SELECT count(*) FROM messages WHERE platform_message_id = 'mid.good'`))
+	waitFor(t, "the good event is answered", func() bool { return len(b.stub.SentTo("psid-mixed")) == 1 })
 	// Text that PostgreSQL would refuse is cleaned, not a poison pill.
 	poison := message("psid-2", "mid.poison", "bad \x00 byte \xff here")
 	require.Equal(t, http.StatusOK, post(t, b.url, poison))

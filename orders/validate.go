@@ -8,8 +8,11 @@ import (
 	"unicode"
 )
 
-// maxNumberLen bounds an order number; real ones are a few characters.
-const maxNumberLen = 64
+// Bounds no real order reaches.
+const (
+	maxNumberLen = 64
+	maxQuantity  = 1_000_000
+)
 
 // NormalizeNumber turns what a shopper or a caller typed ("#1001",
 // " 1001 ") into an order number ("1001"): surrounding space and one
@@ -120,6 +123,8 @@ func (o Order) Validate() error {
 		}
 		if it.Quantity <= 0 {
 			bad(p+"quantity", "must be greater than 0")
+		} else if it.Quantity > maxQuantity {
+			bad(p+"quantity", "must be at most %d", maxQuantity)
 		}
 		if it.Price < 0 {
 			bad(p+"price", "must not be negative")

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/frontdesk/frontdesk/channels"
 	"github.com/frontdesk/frontdesk/conversation"
 )
 
@@ -30,17 +31,24 @@ var objectPlatforms = map[string]conversation.Platform{
 //
 // It returns an error only when the body is not JSON of a webhook's shape,
 // or (wrapping ErrUnsupportedObject) when its object is not one this adapter
-// serves. A malformed entry or event is skipped without failing the others,
-// and so are events of kinds Frontdesk does not use (handover, optins,
-// referrals…). Parse does no I/O and does not keep body.
+// serves. A malformed entry or event does not fail the others: Parse
+// returns the readable events with a *channels.MalformedError naming the
+// rest. Events of kinds Frontdesk does not use (handover, optins,
+// referrals…) are skipped silently. Parse does no I/O and does not keep body.
 func (a *Adapter) Parse(body []byte) ([]conversation.Inbound, error) {
-	events, _, err := parseWebhook(body)
-	return events, err
+	events, skipped, err := parseWebhook(body)
+	if err != nil || len(skipped) == 0 {
+		return events, err
+	}
+	reasons := make([]string, len(skipped))
+	for i, e := range skipped {
+		reasons[i] = e.Error()
+	}
+	return events, &channels.MalformedError{Reasons: reasons}
 }
 
-// parseWebhook is Parse, also returning why each skipped entry or event was
-// malformed. Parse has no context to log them with, and its contract makes
-// an error mean "not a webhook at all", so only tests read them for now.
+// parseWebhook is Parse, returning why each skipped entry or event was
+// malformed as a list.
 func parseWebhook(body []byte) (events []conversation.Inbound, skipped []error, err error) {
 	var hook hookBody
 	if err := json.Unmarshal(body, &hook); err != nil {

@@ -3,6 +3,7 @@ package meta
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/frontdesk/frontdesk/channels"
 	"github.com/frontdesk/frontdesk/conversation"
 )
 
@@ -65,7 +67,13 @@ func TestParseGolden(t *testing.T) {
 			t.Parallel()
 
 			events, err := New(Config{}).Parse(readFixture(t, name))
-			require.NoError(t, err)
+			var malformed *channels.MalformedError
+			if strings.Contains(name, "garbage") {
+				require.ErrorAs(t, err, &malformed, "unreadable events are reported")
+				require.Len(t, malformed.Reasons, 2)
+			} else {
+				require.NoError(t, err)
+			}
 			if events == nil {
 				events = []conversation.Inbound{} // "[]" reads better than "null"
 			}
@@ -486,7 +494,8 @@ func FuzzParse(f *testing.F) {
 	a := New(Config{})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		events, err := a.Parse(body)
-		if err != nil {
+		var malformed *channels.MalformedError
+		if err != nil && !errors.As(err, &malformed) {
 			require.Nil(t, events)
 			return
 		}
