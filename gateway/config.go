@@ -4,6 +4,7 @@
 package gateway
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -34,6 +35,7 @@ type Config struct {
 	Meta   MetaConfig   `yaml:"meta"`
 	Outbox OutboxConfig `yaml:"outbox"`
 	Bot    BotConfig    `yaml:"bot"`
+	Orders OrdersConfig `yaml:"orders"`
 }
 
 // MetaConfig connects a Meta app: Facebook Pages and Instagram accounts.
@@ -79,6 +81,29 @@ type BotConfig struct {
 	Texts flows.Texts `yaml:"texts"`
 }
 
+// OrdersConfig says where order data comes from.
+type OrdersConfig struct {
+	// Source is "builtin" (orders imported into Frontdesk's database) or
+	// "shopify".
+	Source string `yaml:"source"`
+	// APITokenEnv names the variable holding the bearer token of
+	// POST /api/orders, the upsert endpoint; unset disables the endpoint.
+	APITokenEnv string        `yaml:"api_token_env"`
+	Shopify     ShopifyConfig `yaml:"shopify"`
+
+	APIToken string `yaml:"-"`
+}
+
+// ShopifyConfig connects a Shopify store's Admin API.
+type ShopifyConfig struct {
+	// ShopURL is https://<shop>.myshopify.com.
+	ShopURL        string `yaml:"shop_url"`
+	APIVersion     string `yaml:"api_version"`
+	AccessTokenEnv string `yaml:"access_token_env"`
+
+	AccessToken string `yaml:"-"`
+}
+
 // demoSecret is the demo app's secret and token: public, for the sandbox only.
 const demoSecret = "frontdesk-demo-secret"
 
@@ -116,6 +141,12 @@ func Parse(b []byte, getenv func(string) string) (Config, error) {
 	}
 	cfg.Meta.AppSecret = secret(cfg.Meta.AppSecretEnv)
 	cfg.Meta.VerifyToken = secret(cfg.Meta.VerifyTokenEnv)
+	if cfg.Orders.APITokenEnv != "" {
+		cfg.Orders.APIToken = secret(cfg.Orders.APITokenEnv)
+	}
+	if cfg.Orders.Shopify.AccessTokenEnv != "" {
+		cfg.Orders.Shopify.AccessToken = getenv(cfg.Orders.Shopify.AccessTokenEnv)
+	}
 	for i := range cfg.Meta.Channels {
 		ch := &cfg.Meta.Channels[i]
 		ch.Token = secret(ch.TokenEnv)
@@ -151,6 +182,12 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Meta.GraphVersion == "" {
 		c.Meta.GraphVersion = "v23.0"
+	}
+	if c.Orders.Source == "" {
+		c.Orders.Source = "builtin"
+	}
+	if c.Orders.Shopify.APIVersion == "" {
+		c.Orders.Shopify.APIVersion = "2025-07"
 	}
 	if c.Outbox.Workers == 0 {
 		c.Outbox.Workers = 100
@@ -190,6 +227,19 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s is not set (access token of %s channel %s)", ch.TokenEnv, ch.Platform, ch.ID))
 		}
 		seen[ch.ID] = true
+	}
+	switch c.Orders.Source {
+	case "builtin":
+	case "shopify":
+		if c.Orders.Shopify.ShopURL == "" {
+			errs = append(errs, errors.New("orders.shopify.shop_url is empty"))
+		}
+		if c.Orders.Shopify.AccessToken == "" {
+			errs = append(errs, fmt.Errorf("%s is not set (the Shopify Admin API access token; orders.shopify.access_token_env)",
+				cmp.Or(c.Orders.Shopify.AccessTokenEnv, "orders.shopify.access_token_env")))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("orders.source must be builtin or shopify, not %q", c.Orders.Source))
 	}
 	if c.Outbox.RescueAfter <= c.Outbox.JobTimeout {
 		errs = append(errs, fmt.Errorf("outbox.rescue_after (%s) must be longer than outbox.job_timeout (%s)",

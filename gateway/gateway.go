@@ -20,6 +20,7 @@ import (
 	"github.com/frontdesk/frontdesk/channels/meta"
 	"github.com/frontdesk/frontdesk/channels/meta/graphstub"
 	"github.com/frontdesk/frontdesk/conversation"
+	"github.com/frontdesk/frontdesk/effects"
 	"github.com/frontdesk/frontdesk/flows"
 	"github.com/frontdesk/frontdesk/outbox"
 	"github.com/frontdesk/frontdesk/store"
@@ -77,6 +78,14 @@ func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (*Gateway, error) 
 		Pool:     outboxPool,
 		Fetchers: map[conversation.Platform]channels.ProfileFetcher{conversation.Messenger: adapter, conversation.Instagram: adapter},
 	})
+	orderSource, err := newOrderSource(cfg.Orders, outboxPool)
+	if err != nil {
+		return nil, err
+	}
+	// The effect worker needs the service, which needs the River client
+	// the worker is registered on: it gets the service once both exist.
+	effectWorker := &effects.Worker{Pool: outboxPool, Orders: orderSource}
+	river.AddWorker(workers, effectWorker)
 	riverCfg := &river.Config{
 		Workers:              workers,
 		JobTimeout:           cfg.Outbox.JobTimeout,
@@ -91,6 +100,7 @@ func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (*Gateway, error) 
 		riverCfg.Queues = map[string]river.QueueConfig{
 			store.QueueSend:     {MaxWorkers: cfg.Outbox.Workers},
 			store.QueueProfiles: {MaxWorkers: 5},
+			store.QueueEffects:  {MaxWorkers: 10},
 		}
 	}
 	jobs, err := river.NewClient(riverpgxv5.New(outboxPool), riverCfg)
@@ -99,6 +109,7 @@ func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (*Gateway, error) 
 	}
 	g.jobs = jobs
 	g.service = conversation.NewService(pool, jobs, flows.NewBot(cfg.StoreName, cfg.Bot.Texts))
+	effectWorker.Events = g.service
 
 	g.app = fiber.New(fiber.Config{
 		BodyLimit:             MaxWebhookBody,
