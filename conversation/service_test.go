@@ -1,0 +1,156 @@
+package conversation_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/frontdesk/frontdesk/conversation"
+	"github.com/frontdesk/frontdesk/store/storetest"
+)
+
+// scriptBot answers from a table keyed by event kind, recording what it was told.
+type scriptBot struct {
+	seen []conversation.BotEvent
+	next func(conversation.FlowState, conversation.BotEvent) conversation.Decision
+}
+
+func (b *scriptBot) Decide(s conversation.FlowState, ev conversation.BotEvent) conversation.Decision {
+	b.seen = append(b.seen, ev)
+	return b.next(s, ev)
+}
+
+type testBundle struct {
+	pool *pgxpool.Pool
+	svc  *conversation.Service
+	bot  *scriptBot
+}
+
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	pool, _ := storetest.NewDB(t)
+	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{}) // insert-only
+	require.NoError(t, err)
+	bot := &scriptBot{}
+	return &testBundle{pool: pool, svc: conversation.NewService(pool, jobs, bot), bot: bot}
+}
+
+func (b *testBundle) count(t *testing.T, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	require.NoError(t, b.pool.QueryRow(context.Background(), sql, args...).Scan(&n))
+	return n
+}
+
+func inbound(mid, text string) conversation.Inbound {
+	return conversation.Inbound{Kind: conversation.KindMessage, Platform: conversation.Messenger,
+		ChannelID: "page", SenderID: "psid", PlatformMessageID: mid, Text: text, Timestamp: time.Now()}
+}
+
+func TestEffectsRunAsJobsAndTheirResultsComeBack(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	b.bot.next = func(s conversation.FlowState, ev conversation.BotEvent) conversation.Decision {
+		switch ev.Kind {
+		case conversation.KindMessage:
+			return conversation.Decision{
+				Next:    conversation.FlowState{Flow: "tracking", State: "looking_up"},
+				Replies: []conversation.Reply{{Text: "Let me check order #1001."}},
+				Effects: []conversation.Effect{
+					{Kind: "lookup_order", Args: map[string]string{"order": "1001"}},
+					{Kind: conversation.EffectTimer, Args: map[string]string{"name": "nudge"}, Delay: time.Hour},
+				},
+			}
+		default:
+			return conversation.Decision{
+				Next:    conversation.FlowState{Flow: "tracking", State: "answered"},
+				Replies: []conversation.Reply{{Text: "It is on its way."}},
+			}
+		}
+	}
+	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{inbound("m1", "where is #1001")}))
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM river_job WHERE kind = 'send_messages'`))
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM river_job WHERE kind = 'bot_effect' AND state = 'available'
+		AND args->'effect'->>'kind' = 'lookup_order'`))
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM river_job WHERE kind = 'bot_effect' AND state = 'scheduled'
+		AND scheduled_at > now() + interval '50 minutes'`), "a timer is a delayed job")
+
+	var convID int64
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT id FROM conversations`).Scan(&convID))
+	result := &conversation.EffectResult{Kind: "lookup_order", Value: json.RawMessage(`{"number":"1001"}`)}
+	require.NoError(t, b.svc.ApplyBotEvent(ctx, conversation.ConversationID(convID),
+		conversation.BotEvent{Kind: conversation.KindEffectResult, Result: result}))
+
+	last := b.bot.seen[len(b.bot.seen)-1]
+	require.Equal(t, conversation.KindEffectResult, last.Kind)
+	require.JSONEq(t, `{"number":"1001"}`, string(last.Result.Value))
+	require.Equal(t, "psid", last.Shopper.ChannelUserID)
+	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM river_job WHERE kind = 'send_messages'`))
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM conversations WHERE flow_state = 'answered' AND events_applied = 2`))
+	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM messages WHERE direction = 'out' AND status = 'queued'`))
+}
+
+func TestHandoffStoresASummaryAndStopsTheBot(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	b.bot.next = func(s conversation.FlowState, ev conversation.BotEvent) conversation.Decision {
+		if ev.Text != "it never arrived" {
+			return conversation.Decision{Next: s, Replies: []conversation.Reply{{Text: "ok"}}}
+		}
+		return conversation.Decision{
+			Next:    s,
+			Replies: []conversation.Reply{{Text: "A person will take it from here."}},
+			Handoff: &conversation.Handoff{Reason: "missing shipment", Priority: conversation.PriorityHigh,
+				Summary: conversation.HandoffSummary{Intent: "tracking", Order: "1007", Trigger: "it never arrived"}},
+		}
+	}
+	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{inbound("m1", "hi"), inbound("m2", "it never arrived")}))
+
+	var status, reason string
+	var priority int
+	var raw []byte
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT status, handoff_reason, priority, handoff_summary FROM conversations`).
+		Scan(&status, &reason, &priority, &raw))
+	require.Equal(t, "queued", status)
+	require.Equal(t, "missing shipment", reason)
+	require.Equal(t, conversation.PriorityHigh, priority)
+	var summary conversation.HandoffSummary
+	require.NoError(t, json.Unmarshal(raw, &summary))
+	require.Equal(t, "1007", summary.Order)
+	require.Equal(t, conversation.Messenger, summary.Channel)
+	texts := []string{}
+	for _, m := range summary.LastMessages {
+		texts = append(texts, string(m.Author)+": "+m.Text)
+	}
+	require.Equal(t, []string{"customer: hi", "bot: ok", "customer: it never arrived"}, texts)
+
+	// A person owns it now: the bot is not asked, effects arriving late change nothing.
+	asked := len(b.bot.seen)
+	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{inbound("m3", "hello?")}))
+	var convID int64
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT id FROM conversations`).Scan(&convID))
+	require.NoError(t, b.svc.ApplyBotEvent(ctx, conversation.ConversationID(convID),
+		conversation.BotEvent{Kind: conversation.KindTimer, Timer: "late"}))
+	require.Len(t, b.bot.seen, asked)
+	require.Equal(t, 3, b.count(t, `SELECT count(*) FROM messages WHERE direction = 'in'`))
+}
+
+func TestWhatsAppShopperPhoneIsKnownToTheBot(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.bot.next = func(s conversation.FlowState, ev conversation.BotEvent) conversation.Decision {
+		return conversation.Decision{Next: s}
+	}
+	ev := inbound("wamid.1", "hola")
+	ev.Platform, ev.SenderID = conversation.WhatsApp, "34600111001"
+	require.NoError(t, b.svc.Receive(context.Background(), []conversation.Inbound{ev}))
+	require.Equal(t, "+34600111001", b.bot.seen[0].Shopper.Phone)
+}
