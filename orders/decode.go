@@ -3,6 +3,7 @@ package orders
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -123,23 +124,19 @@ func (o jsonObject) str(name string) string {
 	}
 }
 
-// integer reads a whole number up to limit (exclusive).
+// integer reads a whole number below limit.
 func (o jsonObject) integer(name string, limit int64) int64 {
 	switch v := o.m[name].(type) {
 	case nil:
 		return 0
 	case json.Number:
-		n, err := strconv.ParseInt(v.String(), 10, 64)
-		if err != nil || n >= limit {
-			if err == nil || strings.ContainsAny(v.String(), ".eE") {
-				if err == nil {
-					o.d.bad(o.field(name), "%s is too large", v)
-				} else {
-					o.d.bad(o.field(name), "%s is not a whole number", v)
-				}
-			} else {
-				o.d.bad(o.field(name), "%s is too large", v)
-			}
+		n, ok := wholeNumber(v)
+		if !ok {
+			o.d.bad(o.field(name), "%s is not a whole number", v)
+			return 0
+		}
+		if n >= limit {
+			o.d.bad(o.field(name), "%s is too large", v)
 			return 0
 		}
 		return n
@@ -151,20 +148,34 @@ func (o jsonObject) integer(name string, limit int64) int64 {
 
 // money reads an amount in minor units: a whole JSON number.
 func (o jsonObject) money(name string) Money {
+	const hint = "is not a whole number of minor units (write 1234 for 12.34)"
 	switch v := o.m[name].(type) {
 	case nil:
 		return 0
 	case json.Number:
-		n, err := strconv.ParseInt(v.String(), 10, 64)
-		if err != nil {
-			o.d.bad(o.field(name), "%s is not a whole number of minor units (write 1234 for 12.34)", v)
+		n, ok := wholeNumber(v)
+		if !ok {
+			o.d.bad(o.field(name), "%s %s", v, hint)
 			return 0
 		}
 		return Money(n)
 	default:
-		o.d.bad(o.field(name), "%s is not a whole number of minor units (write 1234 for 12.34)", jsonText(v))
+		o.d.bad(o.field(name), "%s %s", jsonText(v), hint)
 		return 0
 	}
+}
+
+// wholeNumber reads a JSON number that is an integer: 12, or 12.0 and
+// 1.2e1 written as floats (exact up to 2^53).
+func wholeNumber(v json.Number) (int64, bool) {
+	if n, err := strconv.ParseInt(v.String(), 10, 64); err == nil {
+		return n, true
+	}
+	f, err := strconv.ParseFloat(v.String(), 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, false
+	}
+	return int64(f), true
 }
 
 func (o jsonObject) boolean(name string) bool {

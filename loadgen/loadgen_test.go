@@ -1,0 +1,45 @@
+package loadgen_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/frontdesk/frontdesk/loadgen"
+	"github.com/frontdesk/frontdesk/store/storetest"
+)
+
+// TestShortRunAnswersEveryMessageOnce runs the load generator briefly
+// against two gateway processes: every message is answered exactly once
+// and the bursts leave every conversation as if handled one by one. Its
+// timings are printed, not asserted: speed belongs to `make bench`.
+func TestShortRunAnswersEveryMessageOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs gateways under load")
+	}
+	report, err := loadgen.Run(context.Background(), loadgen.Options{
+		ServerURL:    storetest.ServerURL(),
+		Rate:         100,
+		Duration:     time.Second,
+		Gateways:     2,
+		HotSenders:   3,
+		HotBurst:     10,
+		DrainTimeout: 20 * time.Second,
+	})
+	require.NoError(t, err)
+	require.Len(t, report.Phases, 1)
+	p := report.Phases[0]
+	t.Log(p)
+	require.Equal(t, p.Sent, p.Accepted)
+	require.Equal(t, p.Sent, p.AnsweredOnce)
+	require.Zero(t, p.Missing)
+	require.Zero(t, p.Duplicate)
+	c := report.Consistency
+	require.NotNil(t, c)
+	t.Log(c)
+	require.Zero(t, c.LostUpdates)
+	require.Zero(t, c.Missing)
+	require.Zero(t, c.Duplicate)
+}
