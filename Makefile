@@ -12,6 +12,7 @@ GO          ?= go
 PKG         := ./cmd/frontdesk
 BIN         := bin/frontdesk
 CONFIG      ?= configs/demo.yaml
+DEMO_ORDERS ?= configs/demo-orders.jsonl
 TEST_FLAGS  ?=
 BENCH_DURATION ?= 20s
 BENCH_FLAGS ?=
@@ -35,8 +36,8 @@ help: ## Show this help
 	@echo "Variables: DATABASE_URL (default: scripts/pg.sh), CONFIG=$(CONFIG),"
 	@echo "           TEST_FLAGS, BENCH_DURATION=$(BENCH_DURATION), BENCH_FLAGS"
 
-run: ## Start the gateway (migrates and seeds itself) with CONFIG
-	@$(WITH_DB) $(GO) run $(PKG) serve --config $(CONFIG)
+run: build ## Start the gateway with CONFIG, after seeding the demo store's orders
+	@$(WITH_DB) $(BIN) orders import $(DEMO_ORDERS) && $(BIN) serve --config $(CONFIG)
 
 test: vet ## go vet, then all tests with -race against DATABASE_URL
 	@$(WITH_DB) $(GO) test -race -count=1 $(TEST_FLAGS) ./...

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/conversation"
 	"github.com/frontdesk/frontdesk/orders"
+	"github.com/frontdesk/frontdesk/orders/shopify"
 	"github.com/frontdesk/frontdesk/store"
 )
 
@@ -59,8 +61,14 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[store.EffectArgs]) err
 	}
 	result, err := w.run(ctx, job.Args.ConversationID, e)
 	if err != nil {
-		if job.Attempt < job.MaxAttempts && !errors.Is(err, errPermanent) {
+		// The shopper is waiting: a few quick retries, then the bot says
+		// it could not check and offers a person.
+		var transient *shopify.TransientError
+		if job.Attempt < maxAttempts && !permanent(err) {
 			log.Warn().Err(err).Int("attempt", job.Attempt).Msg("Effect failed; will retry")
+			if errors.As(err, &transient) && transient.RetryAfter > 0 {
+				return river.JobSnooze(transient.RetryAfter)
+			}
 			return err
 		}
 		log.Warn().Err(err).Msg("Effect failed for good")
@@ -70,8 +78,20 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[store.EffectArgs]) err
 	return w.Events.ApplyBotEvent(ctx, id, conversation.BotEvent{Kind: conversation.KindEffectResult, Result: &result})
 }
 
+// maxAttempts bounds retries of an effect a shopper waits for.
+const maxAttempts = 4
+
+// NextRetry retries quickly: the shopper is waiting for the answer.
+func (w *Worker) NextRetry(job *river.Job[store.EffectArgs]) time.Time {
+	return time.Now().Add(time.Duration(job.Attempt) * 2 * time.Second)
+}
+
 // errPermanent marks failures that retrying cannot fix.
 var errPermanent = errors.New("permanent")
+
+func permanent(err error) bool {
+	return errors.Is(err, errPermanent) || errors.Is(err, orders.ErrInvalid) || errors.Is(err, shopify.ErrUnauthorized)
+}
 
 func (w *Worker) run(ctx context.Context, conversationID int64, e conversation.Effect) (conversation.EffectResult, error) {
 	switch e.Kind {
@@ -86,16 +106,12 @@ func (w *Worker) run(ctx context.Context, conversationID int64, e conversation.E
 }
 
 func (w *Worker) lookupOrder(ctx context.Context, number string) (conversation.EffectResult, error) {
-	order, err := w.Orders.Order(ctx, number)
+	order, err := orders.Lookup(ctx, w.Orders, w.Pool, number)
 	if errors.Is(err, orders.ErrNotFound) {
 		return conversation.EffectResult{NotFound: true}, nil
 	}
 	if err != nil {
 		return conversation.EffectResult{}, fmt.Errorf("look up order: %w", err)
-	}
-	// Returns are Frontdesk's own records, whatever the order system.
-	if order.ReturnedSKUs, err = orders.ReturnedSKUs(ctx, w.Pool, order.Number); err != nil {
-		return conversation.EffectResult{}, err
 	}
 	return valueResult(order)
 }

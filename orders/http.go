@@ -54,14 +54,7 @@ func UpsertHandler(db interface {
 			return c.Status(fiber.StatusBadRequest).JSON(errorList(problemStrings(err)...))
 		}
 		ctx := c.UserContext()
-		err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-			for _, o := range orders {
-				if err := Upsert(ctx, tx, o); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error { return upsertAll(ctx, tx, orders) })
 		if err != nil {
 			zerolog.Ctx(ctx).Err(err).Int("orders", len(orders)).Msg("Failed to upsert orders")
 			return c.Status(fiber.StatusInternalServerError).JSON(errorList("internal error; nothing was stored"))

@@ -50,12 +50,23 @@ func Import(ctx context.Context, db store.DBTX, r io.Reader, format string, now 
 	if err != nil {
 		return 0, err
 	}
-	for _, o := range orders {
-		if err := Upsert(ctx, db, o); err != nil {
-			return 0, err
-		}
+	if err := upsertAll(ctx, db, orders); err != nil {
+		return 0, err
 	}
 	return len(orders), nil
+}
+
+// upsertAll upserts orders by ascending number, so that two transactions
+// upserting overlapping sets lock the rows in the same order and do not
+// deadlock.
+func upsertAll(ctx context.Context, db store.DBTX, orders []Order) error {
+	sorted := slices.SortedFunc(slices.Values(orders), func(a, b Order) int { return strings.Compare(a.Number, b.Number) })
+	for _, o := range sorted {
+		if err := Upsert(ctx, db, o); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Parse reads and validates orders in format without storing them.
@@ -67,7 +78,8 @@ func Import(ctx context.Context, db store.DBTX, r io.Reader, format string, now 
 //
 // JSONL (FormatJSONL): one order object per line with the json names of
 // Order, Item and Fulfillment; money in minor units; unknown fields are
-// errors; a number may appear on one line only.
+// errors; a number may appear on one line only. Blank lines and lines
+// starting with "#" are skipped.
 //
 // CSV (FormatCSV): a header row naming the columns, in any order:
 //
@@ -89,7 +101,8 @@ func Import(ctx context.Context, db store.DBTX, r io.Reader, format string, now 
 // no tracking number, share one fulfillment. Values are trimmed.
 //
 // Problems are reported together, up to 20, as an errors.Join of
-// *FieldError whose At is "line N" (1-based, counting the header) and
+// *FieldError (matching ErrInvalid) whose At is "line N" (1-based; a
+// CSV's header is line 1) and
 // whose Field is a JSON path (JSONL) or a column name (CSV):
 // `line 3: quantity: "two" is not a whole number`.
 func Parse(r io.Reader, format string, now time.Time) ([]Order, error) {
@@ -103,26 +116,50 @@ func Parse(r io.Reader, format string, now time.Time) ([]Order, error) {
 	}
 }
 
-// problems collects what is wrong with an input, up to maxErrors.
+// problems collects what is wrong with an input, up to maxErrors, and
+// lists them by line.
 type problems struct {
-	errs []error
+	errs    []*FieldError
+	lines   []int // of errs, for sorting; 0 when not from a line
+	tooMany bool
 }
 
-func (p *problems) add(fe *FieldError) {
-	if len(p.errs) < maxErrors {
-		p.errs = append(p.errs, fe)
-	} else if len(p.errs) == maxErrors {
-		p.errs = append(p.errs, errTooMany)
+func (p *problems) add(fe *FieldError) { p.addAt(0, fe) }
+
+func (p *problems) addAt(line int, fe *FieldError) {
+	if len(p.errs) == maxErrors {
+		p.tooMany = true
+		return
 	}
+	p.errs = append(p.errs, fe)
+	p.lines = append(p.lines, line)
 }
 
 func (p *problems) addf(line int, field, format string, args ...any) {
-	p.add(&FieldError{At: lineAt(line), Field: field, Problem: fmt.Sprintf(format, args...)})
+	p.addAt(line, &FieldError{At: lineAt(line), Field: field, Problem: fmt.Sprintf(format, args...)})
 }
 
-func (p *problems) full() bool { return len(p.errs) > maxErrors }
+func (p *problems) full() bool { return p.tooMany }
 
-func (p *problems) err() error { return errors.Join(p.errs...) }
+// err returns the problems as an errors.Join, by line, or nil.
+func (p *problems) err() error {
+	if len(p.errs) == 0 {
+		return nil
+	}
+	idx := make([]int, len(p.errs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return p.lines[a] - p.lines[b] })
+	errs := make([]error, 0, len(idx)+1)
+	for _, i := range idx {
+		errs = append(errs, p.errs[i])
+	}
+	if p.tooMany {
+		errs = append(errs, errTooMany)
+	}
+	return errors.Join(errs...)
+}
 
 func lineAt(n int) string { return "line " + strconv.Itoa(n) }
 
@@ -153,7 +190,7 @@ func parseJSONL(r io.Reader, now time.Time, relative bool) ([]Order, error) {
 		o, errs := decodeOrder(v, now, relative)
 		for _, fe := range errs {
 			fe.At = lineAt(line)
-			probs.add(fe)
+			probs.addAt(line, fe)
 		}
 		if o.Number != "" {
 			if first, ok := seen[o.Number]; ok {
@@ -307,8 +344,8 @@ func parseCSV(r io.Reader, now time.Time) ([]Order, error) {
 	for _, num := range order {
 		co := byNum[num]
 		for _, fe := range FieldErrors(co.order.Validate()) {
-			if fe = csvLocate(co, fe); !co.reported[fe.At+"/"+fe.Field] {
-				probs.add(fe)
+			if line, fe := csvLocate(co, fe); !co.reported[fe.At+"/"+fe.Field] {
+				probs.addAt(line, fe)
 			}
 		}
 	}
@@ -440,7 +477,7 @@ func csvTime(co *csvOrder, line int, name string, get func(string) string, now t
 
 // csvLocate turns a Validate problem of an assembled order into the line
 // and column it came from.
-func csvLocate(co *csvOrder, fe *FieldError) *FieldError {
+func csvLocate(co *csvOrder, fe *FieldError) (int, *FieldError) {
 	line, field := co.line, fe.Field
 	if rest, ok := strings.CutPrefix(field, "items["); ok {
 		i, name := splitIndex(rest)
@@ -456,7 +493,7 @@ func csvLocate(co *csvOrder, fe *FieldError) *FieldError {
 			}
 		}
 	}
-	return &FieldError{At: lineAt(line), Field: field, Problem: fe.Problem}
+	return line, &FieldError{At: lineAt(line), Field: field, Problem: fe.Problem}
 }
 
 // splitIndex splits "3].quantity" into 3 and "quantity".

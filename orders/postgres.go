@@ -88,33 +88,36 @@ func utc(t *time.Time) *time.Time {
 	return &u
 }
 
-// upsertQuery writes an order and replaces its items and fulfillments in
-// one statement, which is atomic even outside a transaction: lines are
-// upserted by position and those past the new count deleted, so the
-// statement's parts touch disjoint rows.
-const upsertQuery = `WITH o AS (
-	INSERT INTO orders (number, customer_name, email, phone, currency, total, placed_at, promised_by, status, updated_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
-	ON CONFLICT (number) DO UPDATE SET customer_name = EXCLUDED.customer_name, email = EXCLUDED.email,
-		phone = EXCLUDED.phone, currency = EXCLUDED.currency, total = EXCLUDED.total,
-		placed_at = EXCLUDED.placed_at, promised_by = EXCLUDED.promised_by, status = EXCLUDED.status,
-		updated_at = now()
-), items AS (
+// upsertOrderQuery writes the order row. Its ON CONFLICT DO UPDATE locks
+// the row until the transaction ends, so upserts of one order run one at
+// a time and each replaces the lines the previous one committed.
+const upsertOrderQuery = `INSERT INTO orders (number, customer_name, email, phone, currency, total, placed_at,
+	promised_by, status, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
+ON CONFLICT (number) DO UPDATE SET customer_name = EXCLUDED.customer_name, email = EXCLUDED.email,
+	phone = EXCLUDED.phone, currency = EXCLUDED.currency, total = EXCLUDED.total,
+	placed_at = EXCLUDED.placed_at, promised_by = EXCLUDED.promised_by, status = EXCLUDED.status,
+	updated_at = now()`
+
+// replaceLinesQuery replaces an order's items and fulfillments in one
+// statement: lines are upserted by position and those past the new count
+// deleted, so the statement's parts touch disjoint rows.
+const replaceLinesQuery = `WITH items AS (
 	INSERT INTO order_items (order_number, position, sku, title, quantity, price, final_sale)
 	SELECT $1, t.n - 1, t.sku, t.title, t.quantity, t.price, t.final_sale
-	FROM unnest($10::text[], $11::text[], $12::int[], $13::bigint[], $14::boolean[])
+	FROM unnest($2::text[], $3::text[], $4::int[], $5::bigint[], $6::boolean[])
 		WITH ORDINALITY AS t (sku, title, quantity, price, final_sale, n)
 	ON CONFLICT (order_number, position) DO UPDATE SET sku = EXCLUDED.sku, title = EXCLUDED.title,
 		quantity = EXCLUDED.quantity, price = EXCLUDED.price, final_sale = EXCLUDED.final_sale
 ), old_items AS (
-	DELETE FROM order_items WHERE order_number = $1 AND position >= cardinality($10::text[])
+	DELETE FROM order_items WHERE order_number = $1 AND position >= cardinality($2::text[])
 ), fulfillments AS (
 	INSERT INTO fulfillments (order_number, position, carrier, tracking_number, tracking_url, status,
 		shipped_at, delivered_at, last_scan_at, label_url)
 	SELECT $1, t.n - 1, t.carrier, t.tracking_number, t.tracking_url, t.status,
 		t.shipped_at, t.delivered_at, t.last_scan_at, t.label_url
-	FROM unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::timestamptz[], $20::timestamptz[],
-			$21::timestamptz[], $22::text[])
+	FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[],
+			$13::timestamptz[], $14::text[])
 		WITH ORDINALITY AS t (carrier, tracking_number, tracking_url, status, shipped_at, delivered_at,
 			last_scan_at, label_url, n)
 	ON CONFLICT (order_number, position) DO UPDATE SET carrier = EXCLUDED.carrier,
@@ -122,19 +125,47 @@ const upsertQuery = `WITH o AS (
 		status = EXCLUDED.status, shipped_at = EXCLUDED.shipped_at, delivered_at = EXCLUDED.delivered_at,
 		last_scan_at = EXCLUDED.last_scan_at, label_url = EXCLUDED.label_url
 ), old_fulfillments AS (
-	DELETE FROM fulfillments WHERE order_number = $1 AND position >= cardinality($15::text[])
+	DELETE FROM fulfillments WHERE order_number = $1 AND position >= cardinality($7::text[])
 )
 SELECT 1`
 
 // Upsert stores o in Frontdesk's order tables, replacing the order with
 // the same number together with all its items and fulfillments. It
 // validates o first (see Order.Validate) and returns its error unchanged.
-// One statement: atomic on its own; give it a transaction to upsert
-// several orders all or nothing.
+//
+// It runs in a transaction of its own when db can begin one (a pool), or
+// in a savepoint of db's (a pgx.Tx), so an order is never half written
+// and concurrent upserts of one order apply one after the other. Give it
+// a transaction to upsert several orders all or nothing.
 func Upsert(ctx context.Context, db store.DBTX, o Order) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
+	write := func(db store.DBTX) error {
+		if _, err := db.Exec(ctx, upsertOrderQuery, o.Number, o.CustomerName, o.Email, o.Phone, o.Currency,
+			int64(o.Total), o.PlacedAt, o.PromisedBy, o.Status); err != nil {
+			return err
+		}
+		_, err := db.Exec(ctx, replaceLinesQuery, append([]any{o.Number}, lineArgs(o)...)...)
+		return err
+	}
+	var err error
+	if b, ok := db.(interface {
+		Begin(context.Context) (pgx.Tx, error)
+	}); ok {
+		err = pgx.BeginFunc(ctx, b, func(tx pgx.Tx) error { return write(tx) })
+	} else {
+		err = write(db)
+	}
+	if err != nil {
+		return fmt.Errorf("upsert order %s: %w", o.Number, err)
+	}
+	return nil
+}
+
+// lineArgs returns replaceLinesQuery's arguments after the number: the
+// items' and fulfillments' columns as arrays.
+func lineArgs(o Order) []any {
 	n := len(o.Items)
 	skus, titles, prices := make([]string, n), make([]string, n), make([]int64, n)
 	quantities, finalSale := make([]int32, n), make([]bool, n)
@@ -149,14 +180,8 @@ func Upsert(ctx context.Context, db store.DBTX, o Order) error {
 		carriers[i], trackingNumbers[i], trackingURLs[i], statuses[i], labels[i] = f.Carrier, f.TrackingNumber, f.TrackingURL, f.Status, f.LabelURL
 		shipped[i], delivered[i], scanned[i] = f.ShippedAt, f.DeliveredAt, f.LastScanAt
 	}
-	_, err := db.Exec(ctx, upsertQuery, o.Number, o.CustomerName, o.Email, o.Phone, o.Currency, int64(o.Total),
-		o.PlacedAt, o.PromisedBy, o.Status,
-		skus, titles, quantities, prices, finalSale,
-		carriers, trackingNumbers, trackingURLs, statuses, shipped, delivered, scanned, labels)
-	if err != nil {
-		return fmt.Errorf("upsert order %s: %w", o.Number, err)
-	}
-	return nil
+	return []any{skus, titles, quantities, prices, finalSale,
+		carriers, trackingNumbers, trackingURLs, statuses, shipped, delivered, scanned, labels}
 }
 
 // Lookup is how the bot should read an order: src.Order, then

@@ -302,4 +302,3 @@ func nullTime(t time.Time) *time.Time {
 	}
 	return &t
 }
-

@@ -23,8 +23,14 @@ func NormalizeNumber(s string) string {
 	return strings.TrimSpace(s)
 }
 
+// ErrInvalid matches every *FieldError (errors.Is(err, ErrInvalid)), and so
+// any error of Validate, Parse, Import, Upsert, CreateReturn or
+// CreateDamageCase that is about the data rather than the database:
+// retrying it will not help.
+var ErrInvalid = errors.New("invalid order data")
+
 // FieldError is one problem with one field of an order, as Validate and
-// the importers report it.
+// the importers report it. It matches ErrInvalid.
 type FieldError struct {
 	// At says where the order is in the input: "line 3", "orders[2]".
 	// Validate leaves it empty.
@@ -47,6 +53,9 @@ func (e *FieldError) Error() string {
 	b.WriteString(e.Problem)
 	return b.String()
 }
+
+// Is reports whether target is ErrInvalid.
+func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
 
 // FieldErrors returns the *FieldError values inside err (a single one or
 // an errors.Join of them), in order.

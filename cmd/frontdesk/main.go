@@ -15,6 +15,7 @@ const usage = `usage: frontdesk <command> [flags]
 commands:
   serve     run the gateway (webhooks, outbox workers, sandbox in demo mode)
   migrate   apply database migrations and exit
+  orders    import orders into the built-in order tables
   loadgen   measure a gateway with signed Messenger webhooks
 
 Run "frontdesk <command> -h" for a command's flags.
@@ -33,6 +34,8 @@ func main() {
 		err = serve(ctx, os.Args[2:])
 	case "migrate":
 		err = migrate(ctx, os.Args[2:])
+	case "orders":
+		err = runOrders(ctx, os.Args[2:])
 	case "loadgen":
 		err = runLoadgen(ctx, os.Args[2:])
 	case "-h", "--help", "help":
