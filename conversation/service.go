@@ -71,7 +71,7 @@ func (s *Service) Receive(ctx context.Context, events []Inbound) error {
 func (s *Service) receiveMessage(ctx context.Context, ev Inbound) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		now := s.nowFn()
-		conv, err := s.lockConversation(ctx, tx, ev)
+		conv, csat, err := s.lockConversation(ctx, tx, ev)
 		if err != nil {
 			return err
 		}
@@ -106,9 +106,14 @@ func (s *Service) receiveMessage(ctx context.Context, ev Inbound) error {
 			},
 			ReplyAuthor: string(AuthorBot),
 		}
-		// Reactions are history, not requests; people own handed-off threads.
+		// Reactions are history, not requests; people own handed-off threads;
+		// a satisfaction score is thanked, not discussed.
 		var work botWork
-		if conv.Status == string(StatusBot) && ev.Kind != KindReaction {
+		switch {
+		case csat > 0:
+			work.replies = []store.Reply{{Body: CSATThanks}}
+			apply.Replies = work.replies
+		case conv.Status == string(StatusBot) && ev.Kind != KindReaction:
 			work, err = s.decide(ctx, tx, conv, BotEvent{
 				Kind: ev.Kind, Platform: ev.Platform, Text: ev.Text, Payload: ev.Payload,
 				Attachments: ev.Attachments, Now: now,
@@ -140,25 +145,29 @@ func (s *Service) receiveMessage(ctx context.Context, ev Inbound) error {
 // lockConversation locks the sender's open conversation, creating the
 // identity, customer and conversation on first contact. A new identity's
 // profile is fetched later by a worker, never in the webhook request.
-func (s *Service) lockConversation(ctx context.Context, tx pgx.Tx, ev Inbound) (store.Conversation, error) {
-	conv, err := store.LockOpenConversationOf(ctx, tx, string(ev.Platform), ev.ChannelID, ev.SenderID)
+func (s *Service) lockConversation(ctx context.Context, tx pgx.Tx, ev Inbound) (conv store.Conversation, csat int, err error) {
+	conv, err = store.LockOpenConversationOf(ctx, tx, string(ev.Platform), ev.ChannelID, ev.SenderID)
 	if !errors.Is(err, store.ErrNotFound) {
-		return conv, err
+		return conv, 0, err
+	}
+	conv, csat, ok, err := afterResolution(ctx, tx, ev, s.nowFn())
+	if ok || err != nil {
+		return conv, csat, err
 	}
 	ident, created, err := store.EnsureIdentity(ctx, tx, string(ev.Platform), ev.ChannelID, ev.SenderID)
 	if err != nil {
-		return conv, err
+		return conv, 0, err
 	}
 	if created {
 		if _, err := s.jobs.InsertTx(ctx, tx, store.FetchProfileArgs{IdentityID: ident.ID}, nil); err != nil {
-			return conv, fmt.Errorf("queue profile fetch: %w", err)
+			return conv, 0, fmt.Errorf("queue profile fetch: %w", err)
 		}
 	}
 	conv, err = store.LockOpenConversation(ctx, tx, ident.ID, ident.CustomerID)
 	if err != nil {
-		return conv, fmt.Errorf("lock conversation: %w", err)
+		return conv, 0, fmt.Errorf("lock conversation: %w", err)
 	}
-	return conv, nil
+	return conv, 0, nil
 }
 
 // receiveReceipt moves outbound messages forward to delivered or read.
@@ -195,7 +204,7 @@ func (s *Service) receiveEcho(ctx context.Context, ev Inbound) error {
 	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		now := s.nowFn()
-		conv, err := s.lockConversation(ctx, tx, ev)
+		conv, err := s.lockEchoConversation(ctx, tx, ev)
 		if err != nil {
 			return err
 		}
@@ -218,6 +227,25 @@ func (s *Service) receiveEcho(ctx context.Context, ev Inbound) error {
 		}, now)
 		return err
 	})
+}
+
+// lockEchoConversation finds the conversation a page's own message belongs
+// to: the open one, else the last resolved one — a person writing from
+// Meta's inbox does not reopen a conversation — else a new one.
+func (s *Service) lockEchoConversation(ctx context.Context, tx pgx.Tx, ev Inbound) (store.Conversation, error) {
+	conv, err := store.LockOpenConversationOf(ctx, tx, string(ev.Platform), ev.ChannelID, ev.SenderID)
+	if !errors.Is(err, store.ErrNotFound) {
+		return conv, err
+	}
+	last, err := store.LockLastResolvedConversation(ctx, tx, string(ev.Platform), ev.ChannelID, ev.SenderID)
+	if err == nil {
+		return last.Conversation, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return conv, err
+	}
+	conv, _, err = s.lockConversation(ctx, tx, ev)
+	return conv, err
 }
 
 func (s *Service) inTx(ctx context.Context, fn func(pgx.Tx) error) error {

@@ -154,3 +154,36 @@ func TestWhatsAppShopperPhoneIsKnownToTheBot(t *testing.T) {
 	require.NoError(t, b.svc.Receive(context.Background(), []conversation.Inbound{ev}))
 	require.Equal(t, "+34600111001", b.bot.seen[0].Shopper.Phone)
 }
+
+func TestAfterResolutionScoresThenReopens(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	b.bot.next = func(s conversation.FlowState, ev conversation.BotEvent) conversation.Decision {
+		return conversation.Decision{Next: conversation.FlowState{Flow: "menu", State: "menu"},
+			Replies: []conversation.Reply{{Text: "bot: " + ev.Text}}}
+	}
+	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{inbound("m1", "hi")}))
+	// An agent resolved it and asked the satisfaction question.
+	_, err := b.pool.Exec(ctx, `UPDATE conversations SET status = 'resolved', resolved_at = now(), csat_requested_at = now()`)
+	require.NoError(t, err)
+	asked := len(b.bot.seen)
+
+	score := inbound("m2", "Great")
+	score.Payload = "CSAT_5"
+	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{score}))
+	require.Len(t, b.bot.seen, asked, "a score is not a request for the bot")
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM conversations WHERE status = 'resolved' AND csat_score = 5 AND reopened_count = 0`))
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM messages WHERE body = $1 AND status = 'queued'`, conversation.CSATThanks))
+
+	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{inbound("m3", "one more thing")}))
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM conversations`), "writing again soon reopens, it does not start over")
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM conversations WHERE status = 'bot' AND reopened_count = 1`))
+	require.Equal(t, "one more thing", b.bot.seen[len(b.bot.seen)-1].Text)
+
+	// Long after resolution, a new conversation starts.
+	_, err = b.pool.Exec(ctx, `UPDATE conversations SET status = 'resolved', resolved_at = now() - interval '30 days'`)
+	require.NoError(t, err)
+	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{inbound("m4", "hello again")}))
+	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM conversations`))
+}

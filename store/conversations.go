@@ -166,3 +166,56 @@ func encodeReplies(replies []Reply) (bodies, quickReplies []string, err error) {
 	}
 	return bodies, quickReplies, nil
 }
+
+// ResolvedConversation is a shopper's last resolved conversation, with
+// what decides whether a new message belongs to it.
+type ResolvedConversation struct {
+	Conversation
+	ResolvedAt      time.Time
+	CSATRequestedAt *time.Time
+	CSATScore       *int
+}
+
+// LockLastResolvedConversation locks the identity's most recently resolved
+// conversation, or returns ErrNotFound.
+func LockLastResolvedConversation(ctx context.Context, db DBTX, platform, channelID, externalID string) (ResolvedConversation, error) {
+	var r ResolvedConversation
+	c := &r.Conversation
+	err := db.QueryRow(ctx, `SELECT c.id, c.customer_id, c.identity_id, c.status, c.flow, c.flow_state, c.flow_data,
+			c.events_applied, c.handoff_reason, c.priority, c.last_inbound_at, c.created_at, c.handed_off_at,
+			i.platform, i.channel_id, i.external_id, i.display_name,
+			c.resolved_at, c.csat_requested_at, c.csat_score
+		FROM conversations c JOIN identities i ON i.id = c.identity_id
+		WHERE i.platform = $1 AND i.channel_id = $2 AND i.external_id = $3
+			AND c.status = 'resolved' AND c.resolved_at IS NOT NULL
+		ORDER BY c.resolved_at DESC LIMIT 1
+		FOR UPDATE OF c`, platform, channelID, externalID).
+		Scan(&c.ID, &c.CustomerID, &c.IdentityID, &c.Status, &c.Flow, &c.FlowState, &c.FlowData,
+			&c.EventsApplied, &c.HandoffReason, &c.Priority, &c.LastInboundAt, &c.CreatedAt, &c.HandedOffAt,
+			&c.Platform, &c.ChannelID, &c.ExternalID, &c.ShopperName,
+			&r.ResolvedAt, &r.CSATRequestedAt, &r.CSATScore)
+	return r, interpret(err)
+}
+
+// ReopenConversation gives a resolved conversation back to the bot, from
+// the start, and counts the reopening (first-contact resolution counts
+// conversations never reopened). It returns the reopened conversation.
+func ReopenConversation(ctx context.Context, db DBTX, id int64, now time.Time) (Conversation, error) {
+	_, err := db.Exec(ctx, `UPDATE conversations SET status = 'bot', flow = '', flow_state = '', flow_data = '{}',
+		handoff_reason = '', priority = 0, resolved_at = NULL, reopened_count = reopened_count + 1, updated_at = $2
+		WHERE id = $1 AND status = 'resolved'`, id, now)
+	if err != nil {
+		return Conversation{}, fmt.Errorf("reopen conversation: %w", interpret(err))
+	}
+	return LockConversation(ctx, db, id)
+}
+
+// RecordCSAT stores the shopper's satisfaction score (1–5).
+func RecordCSAT(ctx context.Context, db DBTX, id int64, score int, now time.Time) error {
+	_, err := db.Exec(ctx, `UPDATE conversations SET csat_score = $2, csat_at = $3, updated_at = $3 WHERE id = $1`,
+		id, score, now)
+	if err != nil {
+		return fmt.Errorf("record satisfaction score: %w", err)
+	}
+	return nil
+}
