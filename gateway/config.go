@@ -76,10 +76,10 @@ type OutboxConfig struct {
 	Disabled bool `yaml:"disabled"`
 }
 
-// BotConfig is the bot's voice.
-type BotConfig struct {
-	Texts flows.Texts `yaml:"texts"`
-}
+// BotConfig is the bot: policies, business hours, phrases and texts. Keys
+// the file leaves out keep flows.DefaultConfig's values; StoreName comes
+// from store_name.
+type BotConfig = flows.Config
 
 // OrdersConfig says where order data comes from.
 type OrdersConfig struct {

@@ -22,6 +22,7 @@ import (
 	"github.com/frontdesk/frontdesk/conversation"
 	"github.com/frontdesk/frontdesk/effects"
 	"github.com/frontdesk/frontdesk/flows"
+	"github.com/frontdesk/frontdesk/orders"
 	"github.com/frontdesk/frontdesk/outbox"
 	"github.com/frontdesk/frontdesk/store"
 )
@@ -78,10 +79,7 @@ func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (*Gateway, error) 
 		Pool:     outboxPool,
 		Fetchers: map[conversation.Platform]channels.ProfileFetcher{conversation.Messenger: adapter, conversation.Instagram: adapter},
 	})
-	orderSource, err := newOrderSource(cfg.Orders, outboxPool)
-	if err != nil {
-		return nil, err
-	}
+	orderSource := newOrderSource(cfg.Orders, outboxPool)
 	// The effect worker needs the service, which needs the River client
 	// the worker is registered on: it gets the service once both exist.
 	effectWorker := &effects.Worker{Pool: outboxPool, Orders: orderSource}
@@ -108,7 +106,13 @@ func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (*Gateway, error) 
 		return nil, fmt.Errorf("create job client: %w", err)
 	}
 	g.jobs = jobs
-	g.service = conversation.NewService(pool, jobs, flows.NewBot(cfg.StoreName, cfg.Bot.Texts))
+	botCfg := cfg.Bot
+	botCfg.StoreName = cfg.StoreName
+	bot, err := flows.NewBot(botCfg)
+	if err != nil {
+		return nil, fmt.Errorf("bot configuration: %w", err)
+	}
+	g.service = conversation.NewService(pool, jobs, bot)
 	effectWorker.Events = g.service
 
 	g.app = fiber.New(fiber.Config{
@@ -132,6 +136,7 @@ func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (*Gateway, error) 
 			return store.SaveWebhookFailure(ctx, pool, source, reason, body)
 		},
 	}
+	g.app.Post("/api/orders", orders.UpsertHandler(pool, cfg.Orders.APIToken))
 	g.app.Get("/webhooks/meta", hooks.Verify)
 	g.app.Post("/webhooks/meta", hooks.Receive)
 	if cfg.Demo && g.stub != nil {

@@ -38,6 +38,10 @@ meta:
   channels:
     - {platform: messenger, id: "%s", name: Acme Page, token_env: PAGE_TOKEN}
     - {platform: instagram, id: "%s", name: "@acme", token_env: IG_TOKEN}
+bot:
+  policies:
+    # Every message gets an answer: the ordering test counts them.
+    handoff_after_misunderstood: 0
 outbox:
   retry_base: 20ms
   job_timeout: 2s

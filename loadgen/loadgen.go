@@ -410,6 +410,10 @@ func startGateway(ctx context.Context, dbURL, graphURL string, migrate bool) (st
 	cfg, err := gateway.Parse([]byte(`
 store_name: Loadgen Store
 log_level: warn
+bot:
+  policies:
+    # Load shoppers chat on; none is handed off for being misunderstood.
+    handoff_after_misunderstood: 0
 meta:
   graph_url: `+graphURL+`
   channels:
