@@ -15,6 +15,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/conversation"
 	"github.com/frontdesk/frontdesk/flows"
+	"github.com/frontdesk/frontdesk/handoff"
 )
 
 // BuiltinGraph as meta.graph_url sends every Graph API call to the built-in
@@ -36,6 +37,9 @@ type Config struct {
 	Outbox OutboxConfig `yaml:"outbox"`
 	Bot    BotConfig    `yaml:"bot"`
 	Orders OrdersConfig `yaml:"orders"`
+	// Console is the agents' side: response targets, canned responses,
+	// the satisfaction question, sign-in limits.
+	Console handoff.Config `yaml:"console"`
 }
 
 // MetaConfig connects a Meta app: Facebook Pages and Instagram accounts.
@@ -123,7 +127,7 @@ func Load(path string) (Config, error) {
 
 // Parse decodes YAML, resolves secrets with getenv, applies defaults and validates.
 func Parse(b []byte, getenv func(string) string) (Config, error) {
-	var cfg Config
+	cfg := Config{Console: handoff.DefaultConfig()}
 	dec := yaml.NewDecoder(strings.NewReader(string(b)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -22,6 +23,7 @@ import (
 	"github.com/frontdesk/frontdesk/conversation"
 	"github.com/frontdesk/frontdesk/effects"
 	"github.com/frontdesk/frontdesk/flows"
+	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/orders"
 	"github.com/frontdesk/frontdesk/outbox"
 	"github.com/frontdesk/frontdesk/store"
@@ -139,6 +141,12 @@ func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (*Gateway, error) 
 	g.app.Post("/api/orders", orders.UpsertHandler(pool, cfg.Orders.APIToken))
 	g.app.Get("/webhooks/meta", hooks.Verify)
 	g.app.Post("/webhooks/meta", hooks.Receive)
+	handoff.Register(g.app, handoff.Deps{
+		Pool:          pool,
+		Jobs:          jobs,
+		Config:        cfg.Console,
+		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"),
+	})
 	if cfg.Demo && g.stub != nil {
 		g.registerSandbox()
 	}
@@ -149,6 +157,11 @@ func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (*Gateway, error) 
 func (g *Gateway) Start(ctx context.Context) error {
 	for _, ch := range g.cfg.Meta.Channels {
 		if err := store.UpsertChannel(ctx, g.pool, string(ch.Platform), ch.ID, ch.Name); err != nil {
+			return err
+		}
+	}
+	if g.cfg.Demo {
+		if err := seedDemoAgent(ctx, g.pool); err != nil {
 			return err
 		}
 	}
@@ -196,4 +209,25 @@ func (g *Gateway) health(c *fiber.Ctx) error {
 		return c.Status(fiber.StatusServiceUnavailable).SendString("database unavailable")
 	}
 	return c.SendString("ok")
+}
+
+// The demo's console sign-in: public, like the demo's secrets.
+const (
+	DemoAgentEmail    = "demo@frontdesk.test"
+	DemoAgentPassword = "frontdesk-demo"
+)
+
+// seedDemoAgent gives a demo store with no agents one admin to sign in with.
+func seedDemoAgent(ctx context.Context, pool *pgxpool.Pool) error {
+	agents, err := store.ListAgents(ctx, pool)
+	if err != nil || len(agents) > 0 {
+		return err
+	}
+	_, err = handoff.CreateAgent(ctx, pool, handoff.AgentInput{
+		Email: DemoAgentEmail, Name: "Demo Agent", Role: string(handoff.RoleAdmin), Password: DemoAgentPassword,
+	})
+	if err != nil && !errors.Is(err, store.ErrDuplicate) {
+		return fmt.Errorf("seed the demo agent: %w", err)
+	}
+	return nil
 }

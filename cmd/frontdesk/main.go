@@ -16,6 +16,7 @@ commands:
   serve     run the gateway (webhooks, outbox workers, sandbox in demo mode)
   migrate   apply database migrations and exit
   orders    import orders into the built-in order tables
+  agent     manage the people who sign in to the console (add, passwd, list)
   loadgen   measure a gateway with signed Messenger webhooks
 
 Run "frontdesk <command> -h" for a command's flags.
@@ -34,6 +35,8 @@ func main() {
 		err = serve(ctx, os.Args[2:])
 	case "migrate":
 		err = migrate(ctx, os.Args[2:])
+	case "agent":
+		err = runAgent(ctx, os.Args[2:])
 	case "orders":
 		err = runOrders(ctx, os.Args[2:])
 	case "loadgen":

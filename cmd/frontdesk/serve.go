@@ -60,6 +60,10 @@ func serve(ctx context.Context, args []string) error {
 	if cfg.Demo {
 		fmt.Fprintf(os.Stderr, "  sandbox:   %s/sandbox   (chat as a shopper on Messenger or Instagram)\n", cfg.PublicURL)
 	}
+	fmt.Fprintf(os.Stderr, "  console:   %s/console\n", cfg.PublicURL)
+	if cfg.Demo {
+		fmt.Fprintf(os.Stderr, "             (demo sign-in: %s / %s)\n", gateway.DemoAgentEmail, gateway.DemoAgentPassword)
+	}
 	fmt.Fprintf(os.Stderr, "  health:    %s/healthz\n", cfg.PublicURL)
 
 	select {

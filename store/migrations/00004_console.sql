@@ -62,8 +62,9 @@ CREATE INDEX sign_in_attempts_ip ON sign_in_attempts (ip, at) WHERE NOT succeede
 CREATE INDEX sign_in_attempts_at ON sign_in_attempts (at);
 
 ALTER TABLE conversations
-    -- Who owns a handed-off conversation. Kept after resolution (the
-    -- agent of record); status 'assigned' always has one.
+    -- Who holds a handed-off conversation: set while the status is
+    -- 'assigned' (always, then), cleared when it is unassigned, resolved
+    -- (resolved_by keeps who closed it) or handed back to the bot.
     ADD COLUMN assignee_id       bigint REFERENCES agents (id),
     ADD COLUMN assigned_at       timestamptz,
     ADD COLUMN resolved_by       bigint REFERENCES agents (id),

@@ -1,0 +1,211 @@
+package handoff_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/frontdesk/frontdesk/handoff"
+)
+
+// chromiumPath is where Debian's chromium package puts the browser; CI
+// installs it.
+const chromiumPath = "/usr/bin/chromium"
+
+// browser starts a headless Chromium for the test and returns a context
+// driving one tab. Script exceptions and console errors (a
+// Content-Security-Policy violation is one) are collected in problems.
+func browser(t *testing.T) (ctx context.Context, problems func() []string) {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("no browser at %s: %v", chromiumPath, err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelTab := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelTab)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel)
+
+	var mu sync.Mutex
+	var seen []string
+	require.NoError(t, chromedp.Listen(ctx, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			seen = append(seen, "exception: "+ev.ExceptionDetails.Text)
+		case *log.EventEntryAdded:
+			// EventSource reconnecting at shutdown is not a problem of the page.
+			if ev.Entry.Level == log.EntryLevelError && !strings.Contains(ev.Entry.Text, "EventSource") {
+				seen = append(seen, "console: "+ev.Entry.Text)
+			}
+		}
+	}))
+	_, err := chromedp.Call(ctx, log.Enable, cdp.Empty{})
+	require.NoError(t, err)
+	_, err = chromedp.Call(ctx, runtime.Enable, cdp.Empty{})
+	require.NoError(t, err)
+	return ctx, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), seen...)
+	}
+}
+
+// do runs browser steps and fails the test on an error.
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	require.NoError(t, chromedp.Do(ctx, steps...))
+}
+
+func read[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	require.NoError(t, err)
+	return v
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	return strings.TrimSpace(read(t, ctx, chromedp.Text(chromedp.CSS(sel))))
+}
+
+func visible(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(chromedp.CSS(sel))
+}
+
+func TestBrowserAgentTakesAHandOffToResolution(t *testing.T) {
+	t.Parallel()
+	ctx, problems := browser(t)
+	b := setup(t)
+	b.agent(t, "Ana Lima", handoff.RoleAgent)
+
+	// Sign in; the queue opens, empty, and goes live.
+	do(t, ctx,
+		chromedp.Navigate(b.url+"/console/queue"),
+		visible(`#email`),
+		chromedp.SendKeys(chromedp.CSS(`#email`), "ana.lima@shop.example"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), password),
+		chromedp.Click(chromedp.CSS(`#sign-in`)),
+		visible(`#queue-live .empty`),
+		visible(`body[data-live-state="on"]`),
+	)
+
+	// The bot hands a shopper off while the page is open.
+	id, _ := b.conversation(t, handedOff{customer: "Vera <Shop>", order: "4711", reason: "damaged_item", priority: 1,
+		messages: []string{"The vase arrived in pieces", "<script>alert('x')</script> I want a person"}})
+	b.notify(t, "handoff", id)
+	entry := fmt.Sprintf(`.entry[data-id="%d"]`, id)
+	do(t, ctx, visible(entry))
+	require.Equal(t, "Vera <Shop>", text(t, ctx, entry+` .who`))
+	require.Equal(t, "#4711", text(t, ctx, entry+` .order`))
+	require.Equal(t, "(1) Queue · Frontdesk", read(t, ctx, chromedp.Title()))
+
+	// j selects it, c claims it and opens the thread.
+	do(t, ctx,
+		chromedp.KeyEvent("j"),
+		visible(entry+`.selected`),
+		chromedp.KeyEvent("c"),
+		visible(`#thread-head[data-status="assigned"]`),
+		visible(`body[data-live-state="on"]`),
+	)
+	require.Equal(t, "Assigned", text(t, ctx, `#conversation-status`))
+	history := text(t, ctx, `#timeline`)
+	require.Contains(t, history, "The vase arrived in pieces")
+	require.Contains(t, history, "<script>alert('x')</script> I want a person", "shown as text")
+	require.Contains(t, history, "Ana Lima claimed the conversation")
+
+	// The shopper writes again; the thread shows it without a reload.
+	_, err := b.pool.Exec(context.Background(), `INSERT INTO messages (conversation_id, direction, author, kind, platform, body, status)
+		VALUES ($1, 'in', 'customer', 'message', 'messenger', 'Hello? Anyone there?', 'received')`, id)
+	require.NoError(t, err)
+	b.notify(t, "message", id)
+	_ = read(t, ctx, chromedp.Poll[bool](`document.getElementById('timeline').textContent.includes('Hello? Anyone there?')`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+
+	// A canned response, then a reply of one's own.
+	do(t, ctx, chromedp.Click(chromedp.CSS(`[data-canned]`)))
+	require.Equal(t, "Hi Vera, this is Ana from the support team. I'm looking into this for you now.",
+		read(t, ctx, chromedp.Value(chromedp.CSS(`#reply-text`))))
+	require.True(t, read(t, ctx, chromedp.Evaluate[bool](`(document.getElementById('reply-text').value = '') === ''`)))
+	do(t, ctx,
+		chromedp.SendKeys(chromedp.CSS(`#reply-text`), "So sorry, Vera! A replacement is on its way."),
+		chromedp.Click(chromedp.CSS(`#send`)),
+		visible(`.flash.notice`),
+		visible(`.msg.out.a-agent .delivery.d-queued`),
+	)
+	require.Equal(t, "So sorry, Vera! A replacement is on its way.", text(t, ctx, `.msg.out.a-agent .bubble`))
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM river_job WHERE kind = 'send_messages'`))
+
+	// An internal note.
+	do(t, ctx,
+		chromedp.SendKeys(chromedp.CSS(`#note-text`), "Replacement approved; no return needed"),
+		chromedp.Click(chromedp.CSS(`#add-note`)),
+		visible(`.timeline .note`),
+	)
+	require.Equal(t, "Replacement approved; no return needed", text(t, ctx, `.timeline .note .bubble`))
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM notes WHERE conversation_id = $1`, id))
+
+	// Resolve: the thread shows it resolved, the rating question queued.
+	do(t, ctx,
+		chromedp.Click(chromedp.CSS(`#resolve`)),
+		visible(`#thread-head[data-status="resolved"]`),
+	)
+	require.Equal(t, "Resolved", text(t, ctx, `#conversation-status`))
+	require.Contains(t, text(t, ctx, `.flash.notice`), "satisfaction question")
+	require.Equal(t, "resolved", must(b.status(t, id)))
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM messages WHERE conversation_id = $1 AND author = 'bot'
+		AND quick_replies @> '[{"payload": "CSAT_5"}]'`, id))
+
+	// Back on the queue, nothing is waiting.
+	do(t, ctx,
+		chromedp.Navigate(b.url+"/console/queue"),
+		visible(`#queue-live .empty`),
+	)
+	require.Empty(t, problems(), "the pages ran without script errors or policy violations")
+}
+
+func TestBrowserPhoneLayout(t *testing.T) {
+	t.Parallel()
+	ctx, problems := browser(t)
+	b := setup(t)
+	b.agent(t, "Ana", handoff.RoleAgent)
+	id, _ := b.conversation(t, handedOff{customer: "Walt", messages: []string{"hi"}})
+	do(t, ctx,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		chromedp.Navigate(b.url+"/console/login"),
+		chromedp.SendKeys(chromedp.CSS(`#email`), "ana@shop.example"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), password),
+		chromedp.Click(chromedp.CSS(`#sign-in`)),
+		visible(fmt.Sprintf(`.entry[data-id="%d"]`, id)),
+	)
+	overflow := `document.documentElement.scrollWidth > window.innerWidth`
+	require.False(t, read(t, ctx, chromedp.Evaluate[bool](overflow)), "the queue fits a phone's width")
+	do(t, ctx,
+		chromedp.Navigate(fmt.Sprintf("%s/console/conversations/%d", b.url, id)),
+		visible(`#reply-text`),
+	)
+	require.False(t, read(t, ctx, chromedp.Evaluate[bool](overflow)), "the thread fits a phone's width")
+	require.Empty(t, problems())
+}
