@@ -23,7 +23,24 @@ PGDATA_DIR="$DATA/pg"
 SOCK_DIR="$DATA/pg-run"
 LOG_FILE="$DATA/pg.log"
 LOCK_FILE="$DATA/pg.lock"
-PORT="${FRONTDESK_PG_PORT:-55432}"
+# The port: $FRONTDESK_PG_PORT, else the one this checkout's cluster was
+# given (.data/pg.port), else the first free one from 55432 — so clones of
+# the repo side by side each get their own cluster.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if [ -n "${FRONTDESK_PG_PORT:-}" ]; then
+	PORT="$FRONTDESK_PG_PORT"
+elif [ -s "$DATA/pg.port" ]; then
+	PORT="$(cat "$DATA/pg.port")"
+elif [ -f "$PGDATA_DIR/frontdesk.conf" ]; then # a cluster made before pg.port existed
+	PORT="$(sed -n 's/^port = \([0-9]*\)$/\1/p' "$PGDATA_DIR/frontdesk.conf")"
+	PORT="${PORT:-55432}"
+else
+	PORT=55432
+	while ! port_free "$PORT" && [ "$PORT" -lt 55532 ]; do PORT=$((PORT + 1)); done
+	if [ "${1:-start}" = start ]; then
+		mkdir -p "$DATA" && echo "$PORT" >"$DATA/pg.port"
+	fi
+fi
 DB_USER="frontdesk"
 DB_NAME="frontdesk"
 LOCAL_URL="postgres://${DB_USER}@127.0.0.1:${PORT}/${DB_NAME}?sslmode=disable"
