@@ -25,6 +25,10 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	if *listen != "" {
+		// A public URL that only named the old address follows it.
+		if cfg.PublicURL == "http://"+cfg.Listen {
+			cfg.PublicURL = "http://" + *listen
+		}
 		cfg.Listen = *listen
 	}
 	log, err := newLogger(cfg.LogLevel)
