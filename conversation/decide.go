@@ -101,7 +101,7 @@ func (s *Service) queueWork(ctx context.Context, tx pgx.Tx, conversationID int64
 // like a message's. While a person owns the conversation it changes nothing:
 // the result arrived too late to matter.
 func (s *Service) ApplyBotEvent(ctx context.Context, id ConversationID, ev BotEvent) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		conv, err := store.LockConversation(ctx, tx, int64(id))
 		if err != nil {
 			return fmt.Errorf("lock conversation: %w", err)

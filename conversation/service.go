@@ -69,7 +69,7 @@ func (s *Service) Receive(ctx context.Context, events []Inbound) error {
 // conversation, the bot's replies and their send job — all in one
 // transaction holding the conversation's row lock.
 func (s *Service) receiveMessage(ctx context.Context, ev Inbound) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		now := s.nowFn()
 		conv, csat, err := s.lockConversation(ctx, tx, ev)
 		if err != nil {
@@ -202,7 +202,7 @@ func (s *Service) receiveEcho(ctx context.Context, ev Inbound) error {
 		now := s.nowFn()
 		return store.MarkSent(ctx, s.pool, id, ev.PlatformMessageID, now)
 	}
-	return s.inTx(ctx, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		now := s.nowFn()
 		conv, err := s.lockEchoConversation(ctx, tx, ev)
 		if err != nil {
@@ -246,22 +246,6 @@ func (s *Service) lockEchoConversation(ctx context.Context, tx pgx.Tx, ev Inboun
 	}
 	conv, _, err = s.lockConversation(ctx, tx, ev)
 	return conv, err
-}
-
-func (s *Service) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	// The rollback must run even when ctx is already cancelled.
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after commit
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
 }
 
 func lastInbound(ev Inbound, now time.Time) *time.Time {

@@ -14,7 +14,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/frontdesk/frontdesk/handoff"
-	"github.com/frontdesk/frontdesk/store"
 )
 
 const agentUsage = `usage: frontdesk agent <command> [flags]
@@ -67,14 +66,11 @@ func agentAdd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	pool, err := openDatabase(ctx)
+	pool, err := openMigrated(ctx)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := store.Migrate(ctx, pool); err != nil {
-		return err
-	}
 	agent, err := handoff.CreateAgent(ctx, pool, handoff.AgentInput{Email: *email, Name: *name, Role: *role, Password: password})
 	if err != nil {
 		return fmt.Errorf("agent add: %w", err)
@@ -95,14 +91,11 @@ func agentPasswd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	pool, err := openDatabase(ctx)
+	pool, err := openMigrated(ctx)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := store.Migrate(ctx, pool); err != nil {
-		return err
-	}
 	if err := handoff.SetPassword(ctx, pool, *email, password); err != nil {
 		return fmt.Errorf("agent passwd: %w", err)
 	}
@@ -113,14 +106,11 @@ func agentPasswd(ctx context.Context, args []string) error {
 func agentList(ctx context.Context, args []string) error {
 	flags := flag.NewFlagSet("agent list", flag.ExitOnError)
 	flags.Parse(args) //nolint:errcheck // ExitOnError
-	pool, err := openDatabase(ctx)
+	pool, err := openMigrated(ctx)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := store.Migrate(ctx, pool); err != nil {
-		return err
-	}
 	agents, err := handoff.ListAgents(ctx, pool)
 	if err != nil {
 		return err

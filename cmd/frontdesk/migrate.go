@@ -16,14 +16,11 @@ func migrate(ctx context.Context, args []string) error {
 	flags := flag.NewFlagSet("migrate", flag.ExitOnError)
 	flags.String("config", "", "accepted for symmetry with serve; migrations need only DATABASE_URL")
 	flags.Parse(args) //nolint:errcheck // ExitOnError
-	pool, err := openDatabase(ctx)
+	pool, err := openMigrated(ctx)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	if err := store.Migrate(ctx, pool); err != nil {
-		return err
-	}
+	pool.Close()
 	fmt.Fprintln(os.Stderr, "migrations applied")
 	return nil
 }
@@ -34,4 +31,18 @@ func openDatabase(ctx context.Context) (*pgxpool.Pool, error) {
 		return nil, errors.New("DATABASE_URL is not set (make run starts a local PostgreSQL and sets it)")
 	}
 	return store.Open(ctx, url, 0)
+}
+
+// openMigrated opens DATABASE_URL and applies the migrations: every
+// command that touches the database starts with it.
+func openMigrated(ctx context.Context) (*pgxpool.Pool, error) {
+	pool, err := openDatabase(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/frontdesk/frontdesk/orders"
-	"github.com/frontdesk/frontdesk/store"
 )
 
 const ordersUsage = `usage: frontdesk orders import [--format jsonl|csv] [--dry-run] FILE
@@ -120,14 +119,11 @@ func importOrders(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		return nil
 	}
 
-	pool, err := openDatabase(ctx)
+	pool, err := openMigrated(ctx)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := store.Migrate(ctx, pool); err != nil {
-		return err
-	}
 	var n int
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		n, err = orders.Import(ctx, tx, in, *format, now)

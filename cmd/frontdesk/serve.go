@@ -11,7 +11,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/frontdesk/frontdesk/gateway"
-	"github.com/frontdesk/frontdesk/store"
 )
 
 func serve(ctx context.Context, args []string) error {
@@ -37,14 +36,11 @@ func serve(ctx context.Context, args []string) error {
 	}
 	ctx = log.WithContext(ctx)
 
-	pool, err := openDatabase(ctx)
+	pool, err := openMigrated(ctx)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := store.Migrate(ctx, pool); err != nil {
-		return err
-	}
 	gw, err := gateway.New(ctx, cfg, pool)
 	if err != nil {
 		return err
