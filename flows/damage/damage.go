@@ -115,7 +115,7 @@ func Step(t *turn.Turn) bool {
 			if t.WantsOtherTopic() {
 				return false
 			}
-			if !retry(t, "item") {
+			if !t.Retry("item") {
 				t.Ask("damage_ask_item_retry", t.ItemOptions(o, false))
 			}
 			return true
@@ -173,7 +173,7 @@ func Step(t *turn.Turn) bool {
 			t.Say("damage_ask_description")
 			return true
 		}
-		t.Data[turn.KeyDescription] = clip(t.Msg.Text, 500)
+		t.Data[turn.KeyDescription] = turn.Clip(t.Msg.Text, 500)
 		decide(t, o)
 		return true
 	case StateChooseResolution:
@@ -185,7 +185,7 @@ func Step(t *turn.Turn) bool {
 			if t.WantsOtherTopic() {
 				return false
 			}
-			if !retry(t, "resolution") {
+			if !t.Retry("resolution") {
 				t.Ask("damage_ask_resolution_retry", resolutionOptions(t))
 			}
 			return true
@@ -215,15 +215,6 @@ func Step(t *turn.Turn) bool {
 		}
 	}
 	return false
-}
-
-func retry(t *turn.Turn, step string) bool {
-	if t.Fail(step) < 2 {
-		return false
-	}
-	t.HandOff(turn.Handoff{Reason: "stuck at " + step, Priority: conversation.PriorityNormal,
-		Trigger: "no usable answer twice", Ack: "handoff_stuck"})
-	return true
 }
 
 // chooseOrder goes on with a verified order: which item (none to ask
@@ -359,11 +350,4 @@ func addEvidence(t *turn.Turn) int {
 		t.Data[turn.KeyEvidence] = strings.TrimPrefix(t.Data[turn.KeyEvidence]+"\n"+strings.Join(urls, "\n"), "\n")
 	}
 	return len(urls)
-}
-
-func clip(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }

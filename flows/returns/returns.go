@@ -113,7 +113,7 @@ func Step(t *turn.Turn) bool {
 			if t.WantsOtherTopic() {
 				return false
 			}
-			if !retry(t, "items") {
+			if !t.Retry("items") {
 				t.Ask("return_ask_items_retry", t.ItemOptions(o, true))
 			}
 			return true
@@ -130,7 +130,7 @@ func Step(t *turn.Turn) bool {
 			if t.WantsOtherTopic() {
 				return false
 			}
-			if !retry(t, "reason") {
+			if !t.Retry("reason") {
 				t.Ask("return_ask_reason_retry", reasonOptions(t))
 			}
 			return true
@@ -153,7 +153,7 @@ func Step(t *turn.Turn) bool {
 			if t.WantsOtherTopic() {
 				return false
 			}
-			if !retry(t, "resolution") {
+			if !t.Retry("resolution") {
 				t.Ask("return_ask_resolution_retry", resolutionOptions(t))
 			}
 			return true
@@ -179,16 +179,6 @@ func Step(t *turn.Turn) bool {
 		}
 	}
 	return false
-}
-
-// retry counts a failed answer; the second one in a row hands off.
-func retry(t *turn.Turn, step string) bool {
-	if t.Fail(step) < 2 {
-		return false
-	}
-	t.HandOff(turn.Handoff{Reason: "stuck at " + step, Priority: conversation.PriorityNormal,
-		Trigger: "no usable answer twice", Ack: "handoff_stuck"})
-	return true
 }
 
 // chooseOrder goes on with a verified order: refuse it whole, or ask
@@ -286,7 +276,7 @@ func reasonOf(t *turn.Turn) string {
 	if len(t.Msg.Words) == 0 || t.WantsOtherTopic() {
 		return ""
 	}
-	return clip(t.Msg.Text, 300)
+	return turn.Clip(t.Msg.Text, 300)
 }
 
 func resolutionOptions(t *turn.Turn) []turn.Option {
@@ -358,12 +348,4 @@ func created(t *turn.Turn, o turn.Order) bool {
 	t.Reply(text)
 	t.Fire(eventCreated)
 	return true
-}
-
-// clip cuts s to n characters.
-func clip(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }

@@ -325,6 +325,25 @@ func (t *Turn) Fail(step string) int {
 	return n
 }
 
+// Retry counts a failed answer at step; the second in a row hands off
+// ("stuck at <step>"), and Retry reports whether it did.
+func (t *Turn) Retry(step string) bool {
+	if t.Fail(step) < 2 {
+		return false
+	}
+	t.HandOff(Handoff{Reason: "stuck at " + step, Priority: conversation.PriorityNormal,
+		Trigger: "no usable answer twice", Ack: "handoff_stuck"})
+	return true
+}
+
+// Clip cuts s to n characters.
+func Clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
+
 // Passed forgets the failures of step.
 func (t *Turn) Passed(step string) {
 	if s, _, _ := strings.Cut(t.Data[KeyFail], ":"); s == step {
