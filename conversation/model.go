@@ -111,6 +111,14 @@ type Attachment struct {
 	StickerID string `json:"sticker_id,omitempty"`
 }
 
+// The attachment types an Outbound may carry: files sent by link.
+const (
+	AttachmentImage = "image"
+	AttachmentVideo = "video"
+	AttachmentAudio = "audio"
+	AttachmentFile  = "file"
+)
+
 // Inbound is one normalized platform event. Adapters produce it; the
 // conversation service consumes it.
 type Inbound struct {
@@ -159,8 +167,14 @@ type Outbound struct {
 	// ChannelID is the store's account (Page id, Instagram account id).
 	ChannelID string
 	// RecipientID is the shopper's channel-scoped id.
-	RecipientID  string
-	Text         string
+	RecipientID string
+	// Text may be empty when the message has attachments.
+	Text string
+	// Attachments are files sent by link, after the text: the platform
+	// fetches each URL itself, so it must be a public http(s) URL. Type is
+	// AttachmentImage, AttachmentVideo, AttachmentAudio or AttachmentFile;
+	// Title and the other fields of Attachment are not sent.
+	Attachments  []Attachment
 	QuickReplies []QuickReply
 	Author       Author
 	// HumanAgentTag asks for the HUMAN_AGENT message tag (a person replying

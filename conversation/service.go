@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -173,21 +174,26 @@ func (s *Service) lockConversation(ctx context.Context, tx pgx.Tx, ev Inbound) (
 // receiveReceipt moves outbound messages forward to delivered or read.
 func (s *Service) receiveReceipt(ctx context.Context, ev Inbound) error {
 	now := s.nowFn()
+	var changed []int64
 	if ev.Kind == KindDelivery && len(ev.DeliveredIDs) > 0 {
-		if _, err := store.MarkDelivered(ctx, s.pool, string(ev.Platform), ev.DeliveredIDs, now); err != nil {
+		ids, err := store.MarkDelivered(ctx, s.pool, string(ev.Platform), ev.DeliveredIDs, now)
+		if err != nil {
 			return err
 		}
+		changed = ids
 	}
-	watermark := ev.Watermark
-	if watermark.IsZero() {
-		return nil
+	if !ev.Watermark.IsZero() {
+		status := "delivered"
+		if ev.Kind == KindRead {
+			status = "read"
+		}
+		ids, err := store.MarkUpTo(ctx, s.pool, string(ev.Platform), ev.ChannelID, ev.SenderID, status, ev.Watermark, now)
+		if err != nil {
+			return err
+		}
+		changed = append(changed, ids...)
 	}
-	status := "delivered"
-	if ev.Kind == KindRead {
-		status = "read"
-	}
-	_, err := store.MarkUpTo(ctx, s.pool, string(ev.Platform), ev.ChannelID, ev.SenderID, status, watermark, now)
-	return err
+	return store.NotifyConsoleOf(ctx, s.pool, slices.Compact(slices.Sorted(slices.Values(changed))))
 }
 
 // receiveEcho handles a message the page sent. Echoes of Frontdesk's own

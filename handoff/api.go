@@ -146,11 +146,14 @@ func (h *handler) apiReply(c *fiber.Ctx, a *Actor) error {
 	if err != nil {
 		return err
 	}
-	var in textInput
+	var in struct {
+		Text        string            `json:"text"`
+		Attachments []AttachmentInput `json:"attachments"`
+	}
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	res, err := h.svc.reply(c.UserContext(), a, id, in.Text)
+	res, err := h.svc.reply(c.UserContext(), a, id, in.Text, in.Attachments)
 	if err != nil {
 		return err
 	}

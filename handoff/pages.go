@@ -203,7 +203,23 @@ func (h *handler) afterAction(c *fiber.Ctx, a *Actor, id int64, err error, notic
 
 type threadDrafts struct {
 	Reply string
-	Note  string
+	// Attachments are the reply's links as typed, one per line, and
+	// AttachmentType the type chosen for them.
+	Attachments    string
+	AttachmentType string
+	Note           string
+}
+
+// attachmentLines reads the reply form's links, one per line (blank lines
+// skipped), each of type typ ("" infers it from the link).
+func attachmentLines(links, typ string) []AttachmentInput {
+	var out []AttachmentInput
+	for line := range strings.Lines(links) {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, AttachmentInput{Type: typ, URL: line})
+		}
+	}
+	return out
 }
 
 type threadBody struct {
@@ -278,11 +294,11 @@ func (h *handler) replyForm(c *fiber.Ctx, a *Actor) error {
 	if err != nil {
 		return err
 	}
-	text := c.FormValue("text")
-	res, err := h.svc.reply(c.UserContext(), a, id, text)
+	text, links, typ := c.FormValue("text"), c.FormValue("attachments"), c.FormValue("attachment_type")
+	res, err := h.svc.reply(c.UserContext(), a, id, text, attachmentLines(links, typ))
 	var e *Error
 	if errors.As(err, &e) && e.Status != http.StatusNotFound {
-		return h.showThread(c, a, id, e.Status, e.Message, threadDrafts{Reply: text})
+		return h.showThread(c, a, id, e.Status, e.Message, threadDrafts{Reply: text, Attachments: links, AttachmentType: typ})
 	}
 	if err != nil {
 		return err

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"path"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -64,8 +66,10 @@ const (
 
 // Limits on what agents write.
 const (
-	maxReplyLen = 2000 // runes; Messenger's limit for one message
-	maxNoteLen  = 10000
+	maxReplyLen         = 2000 // runes; Messenger's limit for one message
+	maxNoteLen          = 10000
+	maxReplyAttachments = 10
+	maxAttachmentURLLen = 2000 // bytes
 )
 
 // service carries out the console's operations. HTML pages and the JSON
@@ -294,21 +298,89 @@ func cleanText(s string) string {
 	return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
 }
 
+// AttachmentInput is a file a reply sends by link: the platform fetches
+// URL, which must be a public http(s) URL. Type is image, video, audio or
+// file; empty means inferred from the link's file extension.
+type AttachmentInput struct {
+	Type string `json:"type,omitempty"`
+	URL  string `json:"url"`
+}
+
+// cleanAttachments checks the files of a reply and returns them as they
+// are stored and sent. Only absolute http(s) links are taken: anything else
+// (javascript:, data:, a relative path) is refused, not rewritten.
+func cleanAttachments(in []AttachmentInput) ([]conversation.Attachment, error) {
+	if len(in) > maxReplyAttachments {
+		return nil, invalid("A reply can have at most %d attachments; this one has %d.", maxReplyAttachments, len(in))
+	}
+	out := make([]conversation.Attachment, 0, len(in))
+	for i, at := range in {
+		n := i + 1
+		raw := strings.TrimSpace(at.URL)
+		if raw == "" {
+			return nil, invalid("Attachment %d has no link.", n)
+		}
+		if len(raw) > maxAttachmentURLLen {
+			return nil, invalid("The link of attachment %d is too long: at most %d characters.", n, maxAttachmentURLLen)
+		}
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, invalid("Attachment %d must be a web link starting with https:// or http://.", n)
+		}
+		if u.User != nil {
+			return nil, invalid("The link of attachment %d must not contain a user name or password.", n)
+		}
+		link := u.String()
+		if len(link) > maxAttachmentURLLen {
+			return nil, invalid("The link of attachment %d is too long: at most %d characters.", n, maxAttachmentURLLen)
+		}
+		typ := strings.ToLower(strings.TrimSpace(at.Type))
+		if typ == "" {
+			typ = attachmentTypeOf(u.Path)
+		}
+		switch typ {
+		case conversation.AttachmentImage, conversation.AttachmentVideo, conversation.AttachmentAudio, conversation.AttachmentFile:
+		default:
+			return nil, invalid("Attachment %d has the unknown type %q: use image, video, audio or file.", n, at.Type)
+		}
+		out = append(out, conversation.Attachment{Type: typ, URL: link})
+	}
+	return out, nil
+}
+
+// attachmentTypeOf infers an attachment's type from its path's extension.
+func attachmentTypeOf(p string) string {
+	switch strings.ToLower(path.Ext(p)) {
+	case ".jpg", ".jpeg", ".png", ".gif", ".webp":
+		return conversation.AttachmentImage
+	case ".mp4", ".mov":
+		return conversation.AttachmentVideo
+	case ".mp3", ".m4a", ".ogg":
+		return conversation.AttachmentAudio
+	}
+	return conversation.AttachmentFile
+}
+
 // reply queues a's reply to the shopper in the conversation's channel: the
-// message row and its send job commit together. A queued conversation
-// nobody holds is claimed by replying; one another agent holds is refused,
-// as is a reply the platform would refuse (CodeWindowClosed).
-func (s *service) reply(ctx context.Context, a *Actor, id int64, text string) (ReplyResult, error) {
+// message row and its send job commit together. A reply is text, files
+// sent by link, or both. A queued conversation nobody holds is claimed by
+// replying; one another agent holds is refused, as is a reply the platform
+// would refuse (CodeWindowClosed).
+func (s *service) reply(ctx context.Context, a *Actor, id int64, text string, files []AttachmentInput) (ReplyResult, error) {
 	var res ReplyResult
 	text = cleanText(text)
-	if text == "" {
+	attachments, err := cleanAttachments(files)
+	if err != nil {
+		return res, err
+	}
+	if text == "" && len(attachments) == 0 {
 		return res, invalid("Write a reply first.")
 	}
 	if n := utf8.RuneCountInString(text); n > maxReplyLen {
 		return res, invalid("A reply can have at most %d characters; this one has %d.", maxReplyLen, n)
 	}
 	now := s.now()
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		conv, err := s.lock(ctx, tx, id)
 		if err != nil {
 			return err
@@ -345,6 +417,7 @@ func (s *service) reply(ctx context.Context, a *Actor, id int64, text string) (R
 			AgentID:        &a.ID,
 			Platform:       conv.Platform,
 			Body:           text,
+			Attachments:    attachments,
 		}, now)
 		if err != nil {
 			return err

@@ -2,7 +2,6 @@ package outbox
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -49,11 +48,4 @@ func (w *ProfileWorker) Work(ctx context.Context, job *river.Job[store.FetchProf
 		return err
 	}
 	return store.SetIdentityProfile(ctx, w.Pool, ident.ID, profile.Name, time.Now())
-}
-
-func decodeQuickReplies(raw json.RawMessage, into *[]conversation.QuickReply) error {
-	if len(raw) == 0 {
-		return nil
-	}
-	return json.Unmarshal(raw, into)
 }

@@ -5,6 +5,7 @@ package outbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -103,16 +104,19 @@ func (w *SendWorker) sendOne(ctx context.Context, job *river.Job[store.SendArgs]
 		Text:        d.Body,
 		Author:      conversation.Author(d.Author),
 	}
-	if err := decodeQuickReplies(d.QuickReplies, &out.QuickReplies); err != nil {
-		return w.fail(ctx, log, id, "stored quick replies are unreadable: "+err.Error())
+	if err := decodeList(d.QuickReplies, &out.QuickReplies); err != nil {
+		return w.fail(ctx, log, d, "stored quick replies are unreadable: "+err.Error())
+	}
+	if err := decodeList(d.Attachments, &out.Attachments); err != nil {
+		return w.fail(ctx, log, d, "stored attachments are unreadable: "+err.Error())
 	}
 	windowEnd, ok := w.windowEnd(d, &out)
 	if !ok {
-		return w.fail(ctx, log, id, "the messaging window has closed: the shopper's last message is too old")
+		return w.fail(ctx, log, d, "the messaging window has closed: the shopper's last message is too old")
 	}
 	sender, ok := w.Senders[out.Platform]
 	if !ok {
-		return w.fail(ctx, log, id, "no sender is configured for "+d.Platform)
+		return w.fail(ctx, log, d, "no sender is configured for "+d.Platform)
 	}
 
 	res, err := sender.Send(ctx, out)
@@ -121,7 +125,7 @@ func (w *SendWorker) sendOne(ctx context.Context, job *river.Job[store.SendArgs]
 			return err
 		}
 		log.Debug().Msg("Message sent")
-		return nil
+		return w.notifyConsole(ctx, d)
 	}
 
 	var permanent *channels.PermanentError
@@ -134,19 +138,19 @@ func (w *SendWorker) sendOne(ctx context.Context, job *river.Job[store.SendArgs]
 				return err
 			}
 		}
-		return w.fail(ctx, log, id, err.Error())
+		return w.fail(ctx, log, d, err.Error())
 	case errors.As(err, &retryAfter):
 		if w.now().Add(retryAfter.After).After(windowEnd) {
-			return w.fail(ctx, log, id, "rate limited until after the messaging window closes: "+err.Error())
+			return w.fail(ctx, log, d, "rate limited until after the messaging window closes: "+err.Error())
 		}
 		log.Warn().Err(err).Msg("Rate limited; snoozing send")
 		return river.JobSnooze(retryAfter.After)
 	default:
 		if job.Attempt >= job.MaxAttempts {
-			return w.fail(ctx, log, id, fmt.Sprintf("gave up after %d attempts: %s", job.Attempt, err))
+			return w.fail(ctx, log, d, fmt.Sprintf("gave up after %d attempts: %s", job.Attempt, err))
 		}
 		if w.now().Add(w.backoff(job.Attempt)).After(windowEnd) {
-			return w.fail(ctx, log, id, "the messaging window closed while retrying: "+err.Error())
+			return w.fail(ctx, log, d, "the messaging window closed while retrying: "+err.Error())
 		}
 		log.Warn().Err(err).Int("attempt", job.Attempt).Msg("Send failed; will retry")
 		return fmt.Errorf("send outbound %d: %w", id, err)
@@ -174,10 +178,28 @@ func (w *SendWorker) windowEnd(d store.OutboundDelivery, out *conversation.Outbo
 
 // fail marks the message failed, visibly, where agents see it; retrying
 // cannot help it. The job goes on with its next message.
-func (w *SendWorker) fail(ctx context.Context, log zerolog.Logger, id int64, reason string) error {
-	if err := store.MarkFailed(ctx, w.Pool, id, reason); err != nil {
+func (w *SendWorker) fail(ctx context.Context, log zerolog.Logger, d store.OutboundDelivery, reason string) error {
+	if err := store.MarkFailed(ctx, w.Pool, d.ID, reason); err != nil {
 		return err
 	}
 	log.Warn().Str("reason", reason).Msg("Outbound message failed")
-	return nil
+	return w.notifyConsole(ctx, d)
+}
+
+// notifyConsole tells open consoles that a message of a conversation
+// people watch changed state; bot conversations are not watched live.
+func (w *SendWorker) notifyConsole(ctx context.Context, d store.OutboundDelivery) error {
+	if d.ConversationStatus == string(conversation.StatusBot) {
+		return nil
+	}
+	return store.NotifyConsole(ctx, w.Pool, store.ConsoleEvent{Type: "message", ConversationID: d.ConversationID})
+}
+
+// decodeList reads a stored JSON list (quick replies, attachments); an
+// empty column is an empty list.
+func decodeList[T any](raw json.RawMessage, into *[]T) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	return json.Unmarshal(raw, into)
 }

@@ -371,10 +371,12 @@ func (h *handler) deliverFailed(c *fiber.Ctx, err error) error {
 
 // event is one send to the shopper, as the page receives it.
 type event struct {
-	Text         string       `json:"text"`
-	QuickReplies []quickReply `json:"quick_replies"`
-	MessageID    string       `json:"message_id"`
-	At           time.Time    `json:"at"`
+	Text string `json:"text"`
+	// Attachment is set for a file sent by link, which has no text.
+	Attachment   *graphstub.SentAttachment `json:"attachment,omitempty"`
+	QuickReplies []quickReply              `json:"quick_replies"`
+	MessageID    string                    `json:"message_id"`
+	At           time.Time                 `json:"at"`
 }
 
 type quickReply struct {
@@ -387,7 +389,7 @@ func newEvent(s graphstub.Sent) event {
 	for _, qr := range s.QuickReplies {
 		qrs = append(qrs, quickReply{Title: qr.Title, Payload: qr.Payload})
 	}
-	return event{Text: s.Text, QuickReplies: qrs, MessageID: s.MessageID, At: s.At}
+	return event{Text: s.Text, Attachment: s.Attachment, QuickReplies: qrs, MessageID: s.MessageID, At: s.At}
 }
 
 // events streams the stub's sends from the platform's channel to the

@@ -312,6 +312,7 @@ type OutboundMessage struct {
 	AgentID        *int64
 	Platform       string
 	Body           string
+	Attachments    any // JSON-encoded; nil means none
 	QuickReplies   any // JSON-encoded; nil means none
 }
 
@@ -319,19 +320,24 @@ type OutboundMessage struct {
 // When the author is an agent it also records the conversation's first
 // response. The caller queues the send job in the same transaction.
 func InsertOutbound(ctx context.Context, db DBTX, m OutboundMessage, now time.Time) (int64, error) {
+	attachments, err := encodeList(m.Attachments)
+	if err != nil {
+		return 0, fmt.Errorf("encode attachments: %w", err)
+	}
 	quickReplies, err := encodeList(m.QuickReplies)
 	if err != nil {
 		return 0, fmt.Errorf("encode quick replies: %w", err)
 	}
 	var id int64
 	err = db.QueryRow(ctx, `WITH msg AS (
-			INSERT INTO messages (conversation_id, direction, author, kind, platform, body, quick_replies, status, agent_id, created_at)
-			VALUES ($1, 'out', $2, 'message', $3, $4, $5, 'queued', $6, $7) RETURNING id),
+			INSERT INTO messages (conversation_id, direction, author, kind, platform, body, attachments, quick_replies,
+				status, agent_id, created_at)
+			VALUES ($1, 'out', $2, 'message', $3, $4, $5, $6, 'queued', $7, $8) RETURNING id),
 		first AS (
-			UPDATE conversations SET first_response_at = $7, updated_at = $7
+			UPDATE conversations SET first_response_at = $8, updated_at = $8
 			WHERE id = $1 AND $2 = 'agent' AND first_response_at IS NULL)
 		SELECT id FROM msg`,
-		m.ConversationID, m.Author, m.Platform, m.Body, quickReplies, m.AgentID, now).Scan(&id)
+		m.ConversationID, m.Author, m.Platform, m.Body, attachments, quickReplies, m.AgentID, now).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("insert outbound message: %w", interpret(err))
 	}

@@ -137,20 +137,23 @@ type OutboundDelivery struct {
 	ChannelID     string // the store's account on the platform
 	RecipientID   string // the shopper's channel-scoped id
 	LastInboundAt *time.Time
+	// ConversationStatus tells whether people watch the conversation
+	// (anything but "bot"), and so must hear of delivery changes.
+	ConversationStatus string
 }
 
 // OutboundForDelivery loads an outbound message and its addressing.
 func OutboundForDelivery(ctx context.Context, db DBTX, id int64) (OutboundDelivery, error) {
 	var d OutboundDelivery
 	m := &d.Message
-	err := db.QueryRow(ctx, `SELECT m.id, m.conversation_id, m.author, m.platform, m.body, m.quick_replies, m.status,
-			i.channel_id, i.external_id, c.last_inbound_at
+	err := db.QueryRow(ctx, `SELECT m.id, m.conversation_id, m.author, m.platform, m.body, m.attachments, m.quick_replies,
+			m.status, i.channel_id, i.external_id, c.last_inbound_at
 		FROM messages m
 		JOIN conversations c ON c.id = m.conversation_id
 		JOIN identities i ON i.id = c.identity_id
 		WHERE m.id = $1 AND m.direction = 'out'`, id).
-		Scan(&m.ID, &m.ConversationID, &m.Author, &m.Platform, &m.Body, &m.QuickReplies, &m.Status,
-			&d.ChannelID, &d.RecipientID, &d.LastInboundAt)
+		Scan(&m.ID, &m.ConversationID, &m.Author, &m.Platform, &m.Body, &m.Attachments, &m.QuickReplies,
+			&m.Status, &d.ChannelID, &d.RecipientID, &d.LastInboundAt)
 	if err != nil {
 		return d, fmt.Errorf("load outbound %d: %w", id, interpret(err))
 	}
@@ -184,35 +187,38 @@ func statusRank(column string) string {
 	return `(CASE ` + column + ` WHEN 'queued' THEN 0 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 99 END)`
 }
 
-// MarkDelivered moves the named outbound messages to delivered.
-func MarkDelivered(ctx context.Context, db DBTX, platform string, platformMessageIDs []string, at time.Time) (int64, error) {
-	tag, err := db.Exec(ctx, `UPDATE messages SET status = 'delivered', delivered_at = $3
-		WHERE platform = $1 AND platform_message_id = ANY($2) AND direction = 'out' AND `+statusRank("status")+` < 2`,
+// MarkDelivered moves the named outbound messages to delivered and
+// returns the conversations it changed.
+func MarkDelivered(ctx context.Context, db DBTX, platform string, platformMessageIDs []string, at time.Time) ([]int64, error) {
+	rows, err := db.Query(ctx, `UPDATE messages SET status = 'delivered', delivered_at = $3
+		WHERE platform = $1 AND platform_message_id = ANY($2) AND direction = 'out' AND `+statusRank("status")+` < 2
+		RETURNING conversation_id`,
 		platform, platformMessageIDs, at)
 	if err != nil {
-		return 0, fmt.Errorf("mark delivered: %w", err)
+		return nil, fmt.Errorf("mark delivered: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
 // MarkUpTo moves the outbound messages a shopper was sent before watermark
-// to status ("delivered" or "read").
-func MarkUpTo(ctx context.Context, db DBTX, platform, channelID, externalID, status string, watermark, now time.Time) (int64, error) {
+// to status ("delivered" or "read"), and returns the conversations it changed.
+func MarkUpTo(ctx context.Context, db DBTX, platform, channelID, externalID, status string, watermark, now time.Time) ([]int64, error) {
 	rank := 2
 	column := "delivered_at"
 	if status == "read" {
 		rank, column = 3, "read_at"
 	}
-	tag, err := db.Exec(ctx, `UPDATE messages m SET status = $5, `+column+` = $6
+	rows, err := db.Query(ctx, `UPDATE messages m SET status = $5, `+column+` = $6
 		FROM conversations c JOIN identities i ON i.id = c.identity_id
 		WHERE m.conversation_id = c.id AND i.platform = $1 AND i.channel_id = $2 AND i.external_id = $3
 		AND m.direction = 'out' AND m.status IN ('sent', 'delivered') AND m.sent_at <= $4
-		AND `+statusRank("m.status")+` < $7`,
+		AND `+statusRank("m.status")+` < $7
+		RETURNING m.conversation_id`,
 		platform, channelID, externalID, watermark, status, now, rank)
 	if err != nil {
-		return 0, fmt.Errorf("mark %s up to watermark: %w", status, err)
+		return nil, fmt.Errorf("mark %s up to watermark: %w", status, err)
 	}
-	return tag.RowsAffected(), nil
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
 // MarkDeleted records that the shopper unsent a message; its content is

@@ -28,3 +28,18 @@ func NotifyConsole(ctx context.Context, db DBTX, ev ConsoleEvent) error {
 	}
 	return nil
 }
+
+// NotifyConsoleOf announces a "message" change — a delivery state — of
+// each of the conversations that people own or owned; the bot's own
+// conversations are left out, as no console shows them live.
+func NotifyConsoleOf(ctx context.Context, db DBTX, conversationIDs []int64) error {
+	if len(conversationIDs) == 0 {
+		return nil
+	}
+	_, err := db.Exec(ctx, `SELECT pg_notify($1, json_build_object('type', 'message', 'conversation_id', id)::text)
+		FROM conversations WHERE id = ANY($2) AND status <> 'bot'`, ConsoleChannel, conversationIDs)
+	if err != nil {
+		return fmt.Errorf("notify console: %w", err)
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -35,15 +36,26 @@ const (
 )
 
 // The Send API request body. huandu sends each top-level value as a form
-// field, encoding nested values as JSON.
+// field, encoding nested values as JSON. A message carries text or one
+// attachment, never both: Meta refuses that.
 type (
 	sendRecipient struct {
 		ID string `json:"id"`
 	}
 	sendMessage struct {
-		Text         string           `json:"text"`
+		Text         string           `json:"text,omitempty"`
+		Attachment   *sendAttachment  `json:"attachment,omitempty"`
 		QuickReplies []sendQuickReply `json:"quick_replies,omitempty"`
 		Metadata     string           `json:"metadata,omitempty"`
+	}
+	sendAttachment struct {
+		Type    string                `json:"type"`
+		Payload sendAttachmentPayload `json:"payload"`
+	}
+	sendAttachmentPayload struct {
+		URL string `json:"url"`
+		// IsReusable lets Meta keep the file it fetched for later sends.
+		IsReusable bool `json:"is_reusable"`
 	}
 	sendQuickReply struct {
 		ContentType string `json:"content_type"`
@@ -56,25 +68,31 @@ type (
 // the channel's token, as messaging type RESPONSE, or MESSAGE_TAG with tag
 // HUMAN_AGENT when out.HumanAgentTag is set.
 //
-// Text longer than the platform allows (Messenger 2000 characters,
-// Instagram 1000 bytes) is split with SplitText and sent as several
-// messages in order, all with the same metadata; quick replies go with the
-// last one. Quick replies beyond 13 are dropped and titles cut to 20
+// The text goes first. Text longer than the platform allows (Messenger
+// 2000 characters, Instagram 1000 bytes) is split with SplitText and sent
+// as several messages in order. Then each attachment is one more message
+// ({type, payload: {url, is_reusable: true}}), in order; Meta fetches the
+// URL. Every message carries the same metadata, and quick replies go with
+// the last one. Quick replies beyond 13 are dropped and titles cut to 20
 // characters. PlatformMessageID is the last message's id.
+//
+// A message without text (blank) and without attachments, and an
+// attachment whose type is not image, video, audio or file or whose URL is
+// not an absolute http(s) URL, are permanent errors; nothing is sent.
 //
 // Errors are classified as channels.Sender documents. When a later part
 // fails, the earlier parts have been delivered and are not undone; the error
 // names the part, and a retry sends every part again.
 func (a *Adapter) Send(ctx context.Context, out conversation.Outbound) (channels.SendResult, error) {
-	if strings.TrimSpace(out.Text) == "" {
-		return channels.SendResult{}, &channels.PermanentError{Reason: "message has no text", Err: channels.ErrPermanent}
+	hasText := strings.TrimSpace(out.Text) != ""
+	if !hasText && len(out.Attachments) == 0 {
+		return channels.SendResult{}, &channels.PermanentError{Reason: "message has no text and no attachment", Err: channels.ErrPermanent}
 	}
-	var parts []string
+	textMax, byBytes := messengerTextMax, false
 	switch out.Platform {
 	case conversation.Messenger:
-		parts = SplitText(out.Text, messengerTextMax, false)
 	case conversation.Instagram:
-		parts = SplitText(out.Text, instagramTextMax, true)
+		textMax, byBytes = instagramTextMax, true
 	default:
 		return channels.SendResult{}, &channels.PermanentError{
 			Reason: fmt.Sprintf("platform %q is not sent through the Meta adapter", out.Platform),
@@ -82,16 +100,31 @@ func (a *Adapter) Send(ctx context.Context, out conversation.Outbound) (channels
 		}
 	}
 
+	metadata := sendMetadataPrefix + out.MessageID.String()
+	var parts []sendMessage
+	if hasText {
+		for _, text := range SplitText(out.Text, textMax, byBytes) {
+			parts = append(parts, sendMessage{Text: text, Metadata: metadata})
+		}
+	}
+	for i, att := range out.Attachments {
+		sa, err := sendAttachmentOf(att)
+		if err != nil {
+			return channels.SendResult{}, &channels.PermanentError{
+				Reason: fmt.Sprintf("attachment %d of %d: %s", i+1, len(out.Attachments), err),
+				Err:    channels.ErrPermanent,
+			}
+		}
+		parts = append(parts, sendMessage{Attachment: sa, Metadata: metadata})
+	}
+	parts[len(parts)-1].QuickReplies = sendQuickReplies(out.QuickReplies)
+
 	messagingType, tag := messagingResponse, ""
 	if out.HumanAgentTag {
 		messagingType, tag = messagingMessageTag, tagHumanAgent
 	}
 	var mid string
-	for i, text := range parts {
-		msg := sendMessage{Text: text, Metadata: sendMetadataPrefix + out.MessageID.String()}
-		if i == len(parts)-1 {
-			msg.QuickReplies = sendQuickReplies(out.QuickReplies)
-		}
+	for i, msg := range parts {
 		params := facebook.Params{
 			"recipient":      sendRecipient{ID: out.RecipientID},
 			"messaging_type": messagingType,
@@ -112,6 +145,21 @@ func (a *Adapter) Send(ctx context.Context, out conversation.Outbound) (channels
 		}
 	}
 	return channels.SendResult{PlatformMessageID: mid}, nil
+}
+
+// sendAttachmentOf checks that att can be sent by link and returns it as
+// the Send API wants it.
+func sendAttachmentOf(att conversation.Attachment) (*sendAttachment, error) {
+	switch att.Type {
+	case conversation.AttachmentImage, conversation.AttachmentVideo, conversation.AttachmentAudio, conversation.AttachmentFile:
+	default:
+		return nil, fmt.Errorf("type %q cannot be sent (image, video, audio or file)", att.Type)
+	}
+	u, err := url.Parse(att.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, errors.New("the link is not an absolute http(s) URL")
+	}
+	return &sendAttachment{Type: att.Type, Payload: sendAttachmentPayload{URL: att.URL, IsReusable: true}}, nil
 }
 
 // sendMessageID reads the id of a sent message. A success without one is

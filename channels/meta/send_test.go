@@ -479,3 +479,141 @@ func TestSendConcurrent(t *testing.T) {
 	}
 	require.Len(t, b.stub.Sent(), n)
 }
+
+func TestSendAttachments(t *testing.T) {
+	t.Parallel()
+
+	t.Run("text first, then each attachment; quick replies on the last", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		out := messengerOut(testPSID, "Here is your label and the photo.")
+		out.Author = conversation.AuthorAgent
+		out.HumanAgentTag = true
+		out.Attachments = []conversation.Attachment{
+			{Type: "file", URL: "https://cdn.example/label.pdf", Title: "not sent"},
+			{Type: "image", URL: "http://cdn.example/photo.jpg"},
+		}
+		out.QuickReplies = []conversation.QuickReply{{Title: "Thanks", Payload: "THANKS"}}
+		res, err := b.adapter.Send(t.Context(), out)
+		require.NoError(t, err)
+
+		sent := b.stub.SentTo(testPSID)
+		require.Len(t, sent, 3)
+		require.Equal(t, "Here is your label and the photo.", sent[0].Text)
+		require.Nil(t, sent[0].Attachment)
+		require.Equal(t, &graphstub.SentAttachment{Type: "file", URL: "https://cdn.example/label.pdf"}, sent[1].Attachment)
+		require.Equal(t, &graphstub.SentAttachment{Type: "image", URL: "http://cdn.example/photo.jpg"}, sent[2].Attachment)
+		for i, s := range sent {
+			require.Equal(t, "frontdesk:42", s.Metadata, "part %d", i)
+			require.Equal(t, "MESSAGE_TAG", s.MessagingType, "part %d", i)
+			require.Equal(t, "HUMAN_AGENT", s.Tag, "part %d", i)
+			if i < len(sent)-1 {
+				require.Empty(t, s.QuickReplies, "part %d", i)
+			}
+		}
+		require.Equal(t, []graphstub.QuickReply{{ContentType: "text", Title: "Thanks", Payload: "THANKS"}}, sent[2].QuickReplies)
+		require.Empty(t, sent[1].Text)
+		require.Equal(t, sent[2].MessageID, res.PlatformMessageID)
+
+		// The wire format: no text field beside the attachment, and a
+		// reusable payload.
+		require.JSONEq(t, `{"attachment":{"type":"image","payload":{"url":"http://cdn.example/photo.jpg","is_reusable":true}},
+			"quick_replies":[{"content_type":"text","title":"Thanks","payload":"THANKS"}],"metadata":"frontdesk:42"}`,
+			b.lastRequest(t).Form.Get("message"))
+	})
+
+	t.Run("attachments without text", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		out := messengerOut("igsid-2", " \n")
+		out.Platform, out.ChannelID = conversation.Instagram, testIGID
+		out.Attachments = []conversation.Attachment{{Type: "video", URL: "https://cdn.example/unboxing.mp4"}}
+		out.QuickReplies = []conversation.QuickReply{{Title: "Got it", Payload: "OK"}}
+		res, err := b.adapter.Send(t.Context(), out)
+		require.NoError(t, err)
+
+		sent := b.stub.SentTo("igsid-2")
+		require.Len(t, sent, 1)
+		require.Equal(t, &graphstub.SentAttachment{Type: "video", URL: "https://cdn.example/unboxing.mp4"}, sent[0].Attachment)
+		require.Equal(t, testIGID, sent[0].ChannelID)
+		require.Equal(t, "frontdesk:42", sent[0].Metadata)
+		require.Len(t, sent[0].QuickReplies, 1)
+		require.Equal(t, sent[0].MessageID, res.PlatformMessageID)
+	})
+
+	t.Run("split text, then the attachment", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		out := messengerOut(testPSID, strings.Repeat("word ", 500))
+		out.Attachments = []conversation.Attachment{{Type: "audio", URL: "https://cdn.example/note.m4a"}}
+		_, err := b.adapter.Send(t.Context(), out)
+		require.NoError(t, err)
+
+		sent := b.stub.SentTo(testPSID)
+		require.Len(t, sent, 3)
+		require.NotEmpty(t, sent[0].Text)
+		require.NotEmpty(t, sent[1].Text)
+		require.Equal(t, "audio", sent[2].Attachment.Type)
+	})
+
+	t.Run("an attachment fails after the text went out", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		b.stub.Script(testPSID, graphstub.Response{}, graphstub.Response{Code: 100, Subcode: 2018008, Message: "(#100) Failed to fetch the file from the url"})
+		out := messengerOut(testPSID, "See attached")
+		out.Attachments = []conversation.Attachment{{Type: "image", URL: "https://cdn.example/gone.jpg"}}
+		_, err := b.adapter.Send(t.Context(), out)
+		var perm *channels.PermanentError
+		require.ErrorAs(t, err, &perm)
+		require.Contains(t, perm.Reason, "part 2 of 2 (earlier parts were sent): 100/2018008: invalid parameter")
+		require.Len(t, b.stub.SentTo(testPSID), 1)
+	})
+
+	t.Run("rate limited on the attachment", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		b.stub.Script(testPSID, graphstub.Response{Code: 613})
+		out := messengerOut(testPSID, "")
+		out.Attachments = []conversation.Attachment{{Type: "image", URL: "https://cdn.example/p.jpg"}}
+		_, err := b.adapter.Send(t.Context(), out)
+		var retry *channels.RetryAfterError
+		require.ErrorAs(t, err, &retry)
+		require.Equal(t, time.Minute, retry.After)
+		require.Empty(t, b.stub.Sent())
+	})
+}
+
+func TestSendRefusesUnsendableAttachments(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name   string
+		att    conversation.Attachment
+		reason string
+	}{
+		{name: "javascript URL", att: conversation.Attachment{Type: "file", URL: "javascript:alert(1)"}, reason: "attachment 2 of 2: the link is not an absolute http(s) URL"},
+		{name: "relative URL", att: conversation.Attachment{Type: "image", URL: "/p.jpg"}, reason: "not an absolute http(s) URL"},
+		{name: "no URL", att: conversation.Attachment{Type: "image"}, reason: "not an absolute http(s) URL"},
+		{name: "location", att: conversation.Attachment{Type: "location", URL: "https://maps.example/x"}, reason: `attachment 2 of 2: type "location" cannot be sent`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+
+			out := messengerOut(testPSID, "hello")
+			out.Attachments = []conversation.Attachment{{Type: "image", URL: "https://cdn.example/ok.jpg"}, tt.att}
+			_, err := b.adapter.Send(t.Context(), out)
+			var perm *channels.PermanentError
+			require.ErrorAs(t, err, &perm)
+			require.ErrorIs(t, err, channels.ErrPermanent)
+			require.Contains(t, perm.Reason, tt.reason)
+			require.Empty(t, b.stub.Sent(), "nothing is sent, not even the text")
+		})
+	}
+}

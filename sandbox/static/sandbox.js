@@ -118,6 +118,24 @@
     return node;
   }
 
+  // attachmentNode shows a file sent by link; only http(s) links are
+  // clickable (the Graph stand-in accepts no other).
+  function attachmentNode(att) {
+    const label = 'Attachment (' + att.type + '): ' + att.url;
+    if (!/^https?:\/\//i.test(att.url)) {
+      const span = document.createElement('span');
+      span.textContent = label;
+      return span;
+    }
+    const link = document.createElement('a');
+    link.className = 'attachment';
+    link.href = att.url;
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer';
+    link.textContent = label;
+    return link;
+  }
+
   function setStatus(node, status, failed) {
     let span = node.querySelector('.status');
     if (!span) {
@@ -164,6 +182,7 @@
     const at = Date.parse(ev.at) || Date.now();
     const node = messageNode('bot', ev.text, at);
     node.dataset.id = ev.message_id;
+    if (ev.attachment) node.querySelector('.bubble').appendChild(attachmentNode(ev.attachment));
     quickReplies.set(node, Array.isArray(ev.quick_replies) ? ev.quick_replies : []);
     insert(node, at);
     renderQuickReplies();

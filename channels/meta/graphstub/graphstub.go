@@ -9,8 +9,11 @@
 // that a send it accepts is, as far as it knows Meta's rules, one Meta would
 // accept. It is stricter than Meta on purpose: the access token must travel
 // in the Authorization header (an access_token parameter is refused, as
-// Frontdesk never puts tokens in URLs), and message fields it does not know
-// (attachments, for now) are refused rather than ignored.
+// Frontdesk never puts tokens in URLs), and fields it does not know are
+// refused rather than ignored. A message is text, or one attachment sent by
+// link (image, video, audio or file with an absolute http(s) payload.url;
+// templates and attachment_id are refused as unknown), never both, as Meta
+// requires. Meta fetches an attachment's URL; the stub does not.
 //
 // Accepted sends are recorded for inspection (Sent, SentTo) and fanned out to
 // live subscribers (Subscribe, OnSend). Script and ScriptProfile queue
@@ -61,15 +64,27 @@ type QuickReply struct {
 	Payload     string `json:"payload"`
 }
 
+// SentAttachment is the attachment of a recorded send.
+type SentAttachment struct {
+	// Type is image, video, audio or file.
+	Type string `json:"type"`
+	// URL is the payload's url, the link Meta would fetch the file from.
+	URL string `json:"url"`
+}
+
 // Sent is a send the stub accepted.
 type Sent struct {
-	ChannelID     string       `json:"channel_id"`
-	RecipientID   string       `json:"recipient_id"`
-	MessagingType string       `json:"messaging_type"`
-	Tag           string       `json:"tag,omitempty"`
-	Text          string       `json:"text"`
-	QuickReplies  []QuickReply `json:"quick_replies,omitempty"`
-	Metadata      string       `json:"metadata,omitempty"`
+	ChannelID     string `json:"channel_id"`
+	RecipientID   string `json:"recipient_id"`
+	MessagingType string `json:"messaging_type"`
+	Tag           string `json:"tag,omitempty"`
+	// Text is empty when the message is an attachment.
+	Text string `json:"text"`
+	// Attachment is set when the message is an attachment, and nil when it
+	// is text.
+	Attachment   *SentAttachment `json:"attachment,omitempty"`
+	QuickReplies []QuickReply    `json:"quick_replies,omitempty"`
+	Metadata     string          `json:"metadata,omitempty"`
 	// MessageID is the id the stub answered with: "m_<n>", unique for the
 	// life of the Server (Reset does not restart the count).
 	MessageID string    `json:"message_id"`
@@ -451,7 +466,16 @@ type sendRequest struct {
 	MessagingType string `json:"messaging_type"`
 	Tag           string `json:"tag"`
 	Message       struct {
-		Text         string       `json:"text"`
+		// Text is nil when the message has no text field, so that text
+		// and attachment together are refused even when text is empty.
+		Text       *string `json:"text"`
+		Attachment *struct {
+			Type    string `json:"type"`
+			Payload struct {
+				URL        string `json:"url"`
+				IsReusable bool   `json:"is_reusable"`
+			} `json:"payload"`
+		} `json:"attachment"`
 		QuickReplies []QuickReply `json:"quick_replies"`
 		Metadata     string       `json:"metadata"`
 	} `json:"message"`
@@ -506,11 +530,16 @@ func (s *Server) send(w http.ResponseWriter, channelID string, p params) *graphE
 		RecipientID:   req.Recipient.ID,
 		MessagingType: req.MessagingType,
 		Tag:           req.Tag,
-		Text:          req.Message.Text,
 		QuickReplies:  req.Message.QuickReplies,
 		Metadata:      req.Message.Metadata,
 		MessageID:     "m_" + strconv.FormatInt(s.seq, 10),
 		At:            time.Now(),
+	}
+	if t := req.Message.Text; t != nil {
+		sent.Text = *t
+	}
+	if a := req.Message.Attachment; a != nil {
+		sent.Attachment = &SentAttachment{Type: a.Type, URL: a.Payload.URL}
 	}
 	s.byRecipient[sent.RecipientID] = append(s.byRecipient[sent.RecipientID], len(s.sent))
 	s.sent = append(s.sent, sent)
@@ -549,13 +578,27 @@ func validateSend(req *sendRequest) *graphError {
 	}
 
 	m := &req.Message
+	if m.Attachment != nil {
+		if m.Text != nil {
+			return &graphError{Status: http.StatusBadRequest, Code: 100, Subcode: 2018018,
+				Message: "(#100) Only one of text or attachment can be specified"}
+		}
+		if gerr := validateAttachment(m.Attachment.Type, m.Attachment.Payload.URL); gerr != nil {
+			return gerr
+		}
+	} else {
+		text := ""
+		if m.Text != nil {
+			text = *m.Text
+		}
+		switch {
+		case strings.TrimSpace(text) == "", !utf8.ValidString(text):
+			return invalidParam("(#100) Param message[text] must be a non-empty UTF-8 encoded string")
+		case utf8.RuneCountInString(text) > TextMax:
+			return invalidParam(fmt.Sprintf("(#100) Length of param message[text] must be less than or equal to %d", TextMax))
+		}
+	}
 	switch {
-	case strings.TrimSpace(m.Text) == "":
-		return invalidParam("(#100) Param message[text] must be a non-empty UTF-8 encoded string")
-	case !utf8.ValidString(m.Text):
-		return invalidParam("(#100) Param message[text] must be a non-empty UTF-8 encoded string")
-	case utf8.RuneCountInString(m.Text) > TextMax:
-		return invalidParam(fmt.Sprintf("(#100) Length of param message[text] must be less than or equal to %d", TextMax))
 	case utf8.RuneCountInString(m.Metadata) > MetadataMax:
 		return invalidParam(fmt.Sprintf("(#100) Length of param message[metadata] must be less than or equal to %d", MetadataMax))
 	case len(m.QuickReplies) > QuickRepliesMax:
@@ -574,6 +617,24 @@ func validateSend(req *sendRequest) *graphError {
 		case utf8.RuneCountInString(qr.Payload) > PayloadMax:
 			return invalidParam(fmt.Sprintf("(#100) Length of param message[quick_replies][%d][payload] must be less than or equal to %d", i, PayloadMax))
 		}
+	}
+	return nil
+}
+
+// validateAttachment checks an attachment sent by link: a known type and an
+// absolute http(s) URL, which Meta must be able to fetch.
+func validateAttachment(typ, rawURL string) *graphError {
+	switch typ {
+	case "image", "video", "audio", "file":
+	default:
+		return invalidParam("(#100) Param message[attachment][type] must be one of {image, video, audio, file}")
+	}
+	if rawURL == "" {
+		return invalidParam("(#100) Param message[attachment][payload][url] is required")
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return invalidParam("(#100) Param message[attachment][payload][url] must be a valid http(s) URL")
 	}
 	return nil
 }

@@ -227,7 +227,7 @@ func TestValidatesSends(t *testing.T) {
 		{name: "14 quick replies", body: map[string]any{"recipient": map[string]string{"id": "1"}, "messaging_type": "RESPONSE", "message": map[string]any{"text": "x", "quick_replies": many}}, message: "at most 13"},
 		{name: "title of 21", body: map[string]any{"recipient": map[string]string{"id": "1"}, "messaging_type": "RESPONSE", "message": map[string]any{"text": "x", "quick_replies": []any{qr(strings.Repeat("ü", 21))}}}, message: "[title] must be less than or equal to 20"},
 		{name: "empty title", body: map[string]any{"recipient": map[string]string{"id": "1"}, "messaging_type": "RESPONSE", "message": map[string]any{"text": "x", "quick_replies": []any{qr("")}}}, message: "[title] is required"},
-		{name: "unknown message field", body: map[string]any{"recipient": map[string]string{"id": "1"}, "messaging_type": "RESPONSE", "message": map[string]any{"text": "x", "attachment": map[string]any{}}}, message: "unknown field"},
+		{name: "unknown message field", body: map[string]any{"recipient": map[string]string{"id": "1"}, "messaging_type": "RESPONSE", "message": map[string]any{"text": "x", "attachments": []any{}}}, message: "unknown field"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -417,4 +417,82 @@ func TestReset(t *testing.T) {
 	require.Equal(t, 200, do(t, b.postForm(t, "/"+version+"/"+pageID+"/messages", token, validForm()), &ok))
 	require.Equal(t, "m_2", ok["message_id"], "ids never repeat")
 	require.Len(t, b.stub.SentTo("555"), 1)
+}
+
+func TestAcceptsAttachments(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	var ok map[string]string
+	for _, typ := range []string{"image", "video", "audio", "file"} {
+		require.Equal(t, http.StatusOK, do(t, b.postJSON(t, "/"+version+"/"+pageID+"/messages", map[string]any{
+			"recipient":      map[string]string{"id": "557"},
+			"messaging_type": "RESPONSE",
+			"message": map[string]any{
+				"attachment": map[string]any{"type": typ, "payload": map[string]any{"url": "https://cdn.example/f." + typ, "is_reusable": true}},
+				"metadata":   "frontdesk:7",
+			},
+		}), &ok), typ)
+	}
+	// huandu's form encoding, with quick replies and over plain http.
+	v := validForm()
+	v.Set("message", `{"attachment":{"type":"image","payload":{"url":"http://cdn.example/p.png"}},"quick_replies":[{"content_type":"text","title":"Yes","payload":"Y"}]}`)
+	require.Equal(t, http.StatusOK, do(t, b.postForm(t, "/"+version+"/"+pageID+"/messages", token, v), &ok))
+
+	sent := b.stub.Sent()
+	require.Len(t, sent, 5)
+	require.Equal(t, &graphstub.SentAttachment{Type: "image", URL: "https://cdn.example/f.image"}, sent[0].Attachment)
+	require.Equal(t, &graphstub.SentAttachment{Type: "file", URL: "https://cdn.example/f.file"}, sent[3].Attachment)
+	require.Empty(t, sent[0].Text)
+	require.Equal(t, "frontdesk:7", sent[0].Metadata)
+	require.Equal(t, &graphstub.SentAttachment{Type: "image", URL: "http://cdn.example/p.png"}, sent[4].Attachment)
+	require.Equal(t, []graphstub.QuickReply{{ContentType: "text", Title: "Yes", Payload: "Y"}}, sent[4].QuickReplies)
+
+	// A text message records no attachment.
+	require.Equal(t, http.StatusOK, do(t, b.postForm(t, "/"+version+"/"+pageID+"/messages", token, validForm()), &ok))
+	sent = b.stub.Sent()
+	require.Len(t, sent, 6)
+	require.Equal(t, "hi", sent[5].Text)
+	require.Nil(t, sent[5].Attachment)
+}
+
+func TestValidatesAttachments(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	attachment := func(typ, url string) map[string]any {
+		return map[string]any{"type": typ, "payload": map[string]any{"url": url, "is_reusable": true}}
+	}
+	tests := []struct {
+		name    string
+		message map[string]any
+		subcode int
+		want    string
+	}{
+		{name: "text and attachment", message: map[string]any{"text": "look", "attachment": attachment("image", "https://cdn.example/p.jpg")},
+			subcode: 2018018, want: "(#100) Only one of text or attachment can be specified"},
+		{name: "empty text and attachment", message: map[string]any{"text": "", "attachment": attachment("image", "https://cdn.example/p.jpg")},
+			subcode: 2018018, want: "(#100) Only one of text or attachment can be specified"},
+		{name: "javascript URL", message: map[string]any{"attachment": attachment("file", "javascript:alert(1)")}, want: "[payload][url] must be a valid http(s) URL"},
+		{name: "relative URL", message: map[string]any{"attachment": attachment("image", "/p.jpg")}, want: "[payload][url] must be a valid http(s) URL"},
+		{name: "ftp URL", message: map[string]any{"attachment": attachment("file", "ftp://files.example/a.pdf")}, want: "[payload][url] must be a valid http(s) URL"},
+		{name: "no host", message: map[string]any{"attachment": attachment("file", "https:///a.pdf")}, want: "[payload][url] must be a valid http(s) URL"},
+		{name: "no URL", message: map[string]any{"attachment": map[string]any{"type": "image", "payload": map[string]any{}}}, want: "[payload][url] is required"},
+		{name: "template", message: map[string]any{"attachment": attachment("template", "https://cdn.example/p.jpg")}, want: "[attachment][type] must be one of {image, video, audio, file}"},
+		{name: "no type", message: map[string]any{"attachment": attachment("", "https://cdn.example/p.jpg")}, want: "[attachment][type] must be one of"},
+		{name: "attachment_id", message: map[string]any{"attachment": map[string]any{"type": "image", "payload": map[string]any{"attachment_id": "123"}}}, want: "unknown field"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var ge graphErr
+			require.Equal(t, http.StatusBadRequest, do(t, b.postJSON(t, "/"+version+"/"+pageID+"/messages", map[string]any{
+				"recipient": map[string]string{"id": "1"}, "messaging_type": "RESPONSE", "message": tt.message,
+			}), &ge))
+			require.Equal(t, 100, ge.Error.Code)
+			require.Equal(t, tt.subcode, ge.Error.Subcode)
+			require.Contains(t, ge.Error.Message, tt.want)
+		})
+	}
+	require.Empty(t, b.stub.Sent())
 }

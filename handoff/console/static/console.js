@@ -104,9 +104,11 @@
     // be lost.
     head = el.querySelector('#thread-head');
     if (head && couldReply !== null && head.dataset.canReply !== couldReply) {
-      var draft = document.getElementById('reply-text');
-      var note = document.getElementById('note-text');
-      if ((!draft || !draft.value.trim()) && (!note || !note.value.trim())) location.reload();
+      var unsent = ['reply-text', 'reply-attachments', 'note-text'].some(function (id) {
+        var box = document.getElementById(id);
+        return box && box.value.trim();
+      });
+      if (!unsent) location.reload();
     }
   }
 
@@ -128,16 +130,15 @@
 
   function startLive() {
     if (!page || !window.EventSource) return;
-    var seenReady = false;
     var source = new EventSource('/console/events');
     source.onmessage = function (msg) {
       var ev;
       try { ev = JSON.parse(msg.data); } catch (e) { return; }
       if (ev.type === 'ready') {
-        // A later "ready" follows a reconnection: something may have
-        // been missed.
-        if (seenReady) scheduleRefresh();
-        seenReady = true;
+        // Changes made between rendering this page and subscribing — or,
+        // for a later "ready", while reconnecting — were not heard:
+        // catch up once.
+        scheduleRefresh();
         setLiveState('on');
         return;
       }
