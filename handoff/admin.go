@@ -96,7 +96,7 @@ func (s *service) createAgent(ctx context.Context, a *Actor, in AgentInput) (Age
 		return AgentInfo{}, err
 	}
 	var created store.Agent
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		created, err = store.CreateAgent(ctx, tx, store.NewAgent{Email: email, Name: name, Role: in.Role, PasswordHash: hash}, s.now())
 		if errors.Is(err, store.ErrDuplicate) {
 			return newError(http.StatusConflict, CodeEmailTaken, "Another agent already has this e-mail address.")
@@ -156,7 +156,7 @@ func (s *service) updateAgent(ctx context.Context, a *Actor, id int64, ch AgentC
 		u.PasswordHash, details["password_changed"] = &hash, true
 	}
 	var updated store.Agent
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		admins, err := store.LockActiveAdmins(ctx, tx)
 		if err != nil {
 			return err
@@ -225,7 +225,7 @@ func (s *service) changePassword(ctx context.Context, a *Actor, current, next st
 	if err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := store.UpdateAgent(ctx, tx, a.ID, store.AgentUpdate{PasswordHash: &hash}, s.now()); err != nil {
 			return err
 		}
@@ -308,7 +308,7 @@ func (s *service) createToken(ctx context.Context, a *Actor, in TokenInput) (str
 		expires = &e
 	}
 	var created store.APIToken
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		created, err = store.CreateAPIToken(ctx, tx, store.NewAPIToken{AgentID: agentID, Name: name, TokenHash: digest,
 			CreatedBy: &a.ID, ExpiresAt: expires}, now)
 		if err != nil {
@@ -324,7 +324,7 @@ func (s *service) createToken(ctx context.Context, a *Actor, in TokenInput) (str
 
 func (s *service) revokeToken(ctx context.Context, a *Actor, id int64) (TokenInfo, error) {
 	var revoked store.APIToken
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
 		revoked, err = store.RevokeAPIToken(ctx, tx, id, s.now())
 		if errors.Is(err, store.ErrNotFound) {
@@ -357,7 +357,7 @@ func SetPassword(ctx context.Context, pool *pgxpool.Pool, email, password string
 	if err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		agent, err := store.AgentByEmail(ctx, tx, auth.NormalizeEmail(email))
 		if errors.Is(err, store.ErrNotFound) {
 			return notFound("An agent with this e-mail address")

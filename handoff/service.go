@@ -81,22 +81,6 @@ type service struct {
 	now  func() time.Time
 }
 
-func (s *service) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	// The rollback must run even when ctx is already cancelled.
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after commit
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
-
 func (s *service) audit(ctx context.Context, tx pgx.Tx, a *Actor, action string, conversationID, customerID int64, details map[string]any) error {
 	e := store.AuditEntry{Action: action, Details: details}
 	if a != nil {
@@ -159,7 +143,7 @@ func orSomeone(name string) string {
 // Claiming a conversation one already holds changes nothing.
 func (s *service) claim(ctx context.Context, a *Actor, id int64) error {
 	now := s.now()
-	return s.inTx(ctx, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		ok, err := store.ClaimConversation(ctx, tx, id, a.ID, now)
 		if err != nil {
 			return err
@@ -206,7 +190,7 @@ func (s *service) assign(ctx context.Context, a *Actor, id, assigneeID int64) er
 		return invalid("%s works on the comment queue and cannot take conversations.", target.Name)
 	}
 	now := s.now()
-	return s.inTx(ctx, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		conv, err := s.lock(ctx, tx, id)
 		if err != nil {
 			return err
@@ -235,7 +219,7 @@ func (s *service) assign(ctx context.Context, a *Actor, id, assigneeID int64) er
 // unassign puts a conversation back in the queue, held by nobody.
 func (s *service) unassign(ctx context.Context, a *Actor, id int64) error {
 	now := s.now()
-	return s.inTx(ctx, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		conv, err := s.lock(ctx, tx, id)
 		if err != nil {
 			return err
@@ -260,7 +244,7 @@ func (s *service) unassign(ctx context.Context, a *Actor, id int64) error {
 // takeOver moves a conversation from the bot to a, as a hand-off would.
 func (s *service) takeOver(ctx context.Context, a *Actor, id int64) error {
 	now := s.now()
-	return s.inTx(ctx, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		conv, err := s.lock(ctx, tx, id)
 		if err != nil {
 			return err
@@ -380,7 +364,7 @@ func (s *service) reply(ctx context.Context, a *Actor, id int64, text string, fi
 		return res, invalid("A reply can have at most %d characters; this one has %d.", maxReplyLen, n)
 	}
 	now := s.now()
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		conv, err := s.lock(ctx, tx, id)
 		if err != nil {
 			return err
@@ -440,7 +424,7 @@ func (s *service) note(ctx context.Context, a *Actor, id int64, text string) (in
 		return 0, invalid("A note can have at most %d characters; this one has %d.", maxNoteLen, n)
 	}
 	var noteID int64
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := store.ConsoleConversationByID(ctx, tx, id); errors.Is(err, store.ErrNotFound) {
 			return notFound("The conversation")
 		} else if err != nil {
@@ -481,7 +465,7 @@ func csatQuickReplies() []conversation.QuickReply {
 func (s *service) resolve(ctx context.Context, a *Actor, id int64, askCSAT bool) (ResolveResult, error) {
 	var res ResolveResult
 	now := s.now()
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		conv, err := s.lock(ctx, tx, id)
 		if err != nil {
 			return err
@@ -534,7 +518,7 @@ func (s *service) resolve(ctx context.Context, a *Actor, id int64, askCSAT bool)
 // handBack gives a handed-off conversation back to the bot.
 func (s *service) handBack(ctx context.Context, a *Actor, id int64) error {
 	now := s.now()
-	return s.inTx(ctx, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		conv, err := s.lock(ctx, tx, id)
 		if err != nil {
 			return err
@@ -574,7 +558,7 @@ func (s *service) linkCustomers(ctx context.Context, a *Actor, intoID, fromID in
 	if intoID == fromID {
 		return res, invalid("A customer cannot be linked to themselves.")
 	}
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		merged, err := store.MergeCustomers(ctx, tx, intoID, fromID)
 		switch {
 		case errors.Is(err, store.ErrNotFound):

@@ -32,7 +32,7 @@ func (s *service) signIn(ctx context.Context, email, password, ip, userAgent str
 	key := auth.EmailKey(email)
 	now := s.now()
 	var attemptID int64
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := store.LockSignInKeys(ctx, tx, key, ip); err != nil {
 			return err
 		}
