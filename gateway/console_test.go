@@ -10,21 +10,17 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/frontdesk/frontdesk/channels/meta/graphstub"
 	"github.com/frontdesk/frontdesk/conversation"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/handoff/browsertest"
 )
 
 // These tests take a hand-off over from the agent's side against a whole
@@ -35,9 +31,6 @@ import (
 
 // consolePassword is every console test agent's password.
 const consolePassword = "correct horse battery"
-
-// consoleChromium is where Debian's chromium package puts the browser.
-const consoleChromium = "/usr/bin/chromium"
 
 // newConsoleAgent adds an agent to the gateway's database as `frontdesk
 // agent add` would.
@@ -93,11 +86,9 @@ func requireCSATQuestion(t *testing.T, q graphstub.Sent) {
 // consoleTab is one headless Chromium tab. Script exceptions and console
 // errors (a Content-Security-Policy violation is one) are collected.
 type consoleTab struct {
-	t   *testing.T
-	ctx context.Context
-
-	mu       sync.Mutex
-	problems []string
+	t        *testing.T
+	ctx      context.Context
+	problems func() []string
 }
 
 // openConsoleTab starts a headless Chromium for the test, or skips the test
@@ -105,45 +96,8 @@ type consoleTab struct {
 // before the browser goes.
 func openConsoleTab(t *testing.T) *consoleTab {
 	t.Helper()
-	if _, err := os.Stat(consoleChromium); err != nil {
-		t.Skipf("no browser at %s: %v", consoleChromium, err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(consoleChromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelTab)
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	t.Cleanup(cancel)
-
-	tab := &consoleTab{t: t, ctx: ctx}
-	require.NoError(t, chromedp.Listen(ctx, func(ev any) {
-		tab.mu.Lock()
-		defer tab.mu.Unlock()
-		switch ev := ev.(type) {
-		case *runtime.EventExceptionThrown:
-			tab.problems = append(tab.problems, "exception: "+ev.ExceptionDetails.Text)
-		case *log.EventEntryAdded:
-			// EventSource reconnecting at shutdown is not a problem of the page.
-			if ev.Entry.Level == log.EntryLevelError && !strings.Contains(ev.Entry.Text, "EventSource") {
-				tab.problems = append(tab.problems, "console: "+ev.Entry.Text)
-			}
-		}
-	}))
-	_, err := chromedp.Call(ctx, log.Enable, cdp.Empty{})
-	require.NoError(t, err)
-	_, err = chromedp.Call(ctx, runtime.Enable, cdp.Empty{})
-	require.NoError(t, err)
-	return tab
+	ctx, problems := browsertest.Start(t, 2*time.Minute)
+	return &consoleTab{t: t, ctx: ctx, problems: problems}
 }
 
 // consoleStepTimeout bounds each group of browser steps: a selector that
@@ -188,11 +142,7 @@ func (tab *consoleTab) until(what, expr string) {
 	require.NoError(tab.t, err, what)
 }
 
-func (tab *consoleTab) seen() []string {
-	tab.mu.Lock()
-	defer tab.mu.Unlock()
-	return append([]string(nil), tab.problems...)
-}
+func (tab *consoleTab) seen() []string { return tab.problems() }
 
 func shown(sel string) chromedp.Action[chromedp.Void] {
 	return chromedp.WaitVisible(chromedp.CSS(sel))

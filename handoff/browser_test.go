@@ -3,74 +3,21 @@ package handoff_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/handoff/browsertest"
 )
 
-// chromiumPath is where Debian's chromium package puts the browser; CI
-// installs it.
-const chromiumPath = "/usr/bin/chromium"
-
-// browser starts a headless Chromium for the test and returns a context
-// driving one tab. Script exceptions and console errors (a
-// Content-Security-Policy violation is one) are collected in problems.
+// browser starts a headless Chromium for the test (see browsertest.Start).
 func browser(t *testing.T) (ctx context.Context, problems func() []string) {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("no browser at %s: %v", chromiumPath, err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelTab)
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(cancel)
-
-	var mu sync.Mutex
-	var seen []string
-	require.NoError(t, chromedp.Listen(ctx, func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch ev := ev.(type) {
-		case *runtime.EventExceptionThrown:
-			seen = append(seen, "exception: "+ev.ExceptionDetails.Text)
-		case *log.EventEntryAdded:
-			// EventSource reconnecting at shutdown is not a problem of the page.
-			if ev.Entry.Level == log.EntryLevelError && !strings.Contains(ev.Entry.Text, "EventSource") {
-				seen = append(seen, "console: "+ev.Entry.Text)
-			}
-		}
-	}))
-	_, err := chromedp.Call(ctx, log.Enable, cdp.Empty{})
-	require.NoError(t, err)
-	_, err = chromedp.Call(ctx, runtime.Enable, cdp.Empty{})
-	require.NoError(t, err)
-	return ctx, func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]string(nil), seen...)
-	}
+	return browsertest.Start(t, 90*time.Second)
 }
 
 // do runs browser steps and fails the test on an error.
