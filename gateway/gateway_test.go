@@ -43,6 +43,7 @@ bot:
     # Every message gets an answer: the ordering test counts them.
     handoff_after_misunderstood: 0
 outbox:
+  workers: 8
   retry_base: 20ms
   job_timeout: 2s
   rescue_after: 3s

@@ -52,6 +52,9 @@ type Options struct {
 	HotSenders, HotBurst int
 	// DrainTimeout is how long to wait for the last replies.
 	DrainTimeout time.Duration
+	// DBConns is each gateway's webhook connection pool (40), and
+	// OutboxWorkers its sends in flight (100).
+	DBConns, OutboxWorkers int
 }
 
 // PhaseReport is what one phase measured.
@@ -126,7 +129,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 
 	var urls []string
 	for i := range opts.Gateways {
-		url, stop, err := startGateway(ctx, dbURL, graphURL, i == 0)
+		url, stop, err := startGateway(ctx, dbURL, graphURL, opts.DBConns, opts.OutboxWorkers, i == 0)
 		if err != nil {
 			return Report{}, err
 		}
@@ -176,6 +179,12 @@ func (o *Options) defaults() {
 	}
 	if o.DrainTimeout == 0 {
 		o.DrainTimeout = 30 * time.Second
+	}
+	if o.DBConns == 0 {
+		o.DBConns = 40
+	}
+	if o.OutboxWorkers == 0 {
+		o.OutboxWorkers = 100
 	}
 }
 
@@ -406,7 +415,7 @@ func (r *run) consistency(ctx context.Context, pool *pgxpool.Pool) (ConsistencyR
 	return c, nil
 }
 
-func startGateway(ctx context.Context, dbURL, graphURL string, migrate bool) (string, func(), error) {
+func startGateway(ctx context.Context, dbURL, graphURL string, dbConns, outboxWorkers int, migrate bool) (string, func(), error) {
 	cfg, err := gateway.Parse([]byte(`
 store_name: Loadgen Store
 log_level: warn
@@ -414,6 +423,8 @@ bot:
   policies:
     # Load shoppers chat on; none is handed off for being misunderstood.
     handoff_after_misunderstood: 0
+outbox:
+  workers: `+strconv.Itoa(outboxWorkers)+`
 meta:
   graph_url: `+graphURL+`
   channels:
@@ -426,7 +437,7 @@ meta:
 		return "", nil, err
 	}
 	ctx = zerolog.Ctx(ctx).Level(zerolog.WarnLevel).WithContext(ctx)
-	pool, err := store.Open(ctx, dbURL, 40)
+	pool, err := store.Open(ctx, dbURL, int32(dbConns))
 	if err != nil {
 		return "", nil, err
 	}

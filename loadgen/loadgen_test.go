@@ -27,6 +27,9 @@ func TestShortRunAnswersEveryMessageOnce(t *testing.T) {
 		HotSenders:   3,
 		HotBurst:     10,
 		DrainTimeout: 20 * time.Second,
+		// Small pools: other test packages share the database server.
+		DBConns:       8,
+		OutboxWorkers: 16,
 	})
 	require.NoError(t, err)
 	require.Len(t, report.Phases, 1)
