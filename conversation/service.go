@@ -151,10 +151,6 @@ func (s *Service) lockConversation(ctx context.Context, tx pgx.Tx, ev Inbound) (
 	if !errors.Is(err, store.ErrNotFound) {
 		return conv, 0, err
 	}
-	conv, csat, ok, err := afterResolution(ctx, tx, ev, s.nowFn())
-	if ok || err != nil {
-		return conv, csat, err
-	}
 	ident, created, err := store.EnsureIdentity(ctx, tx, string(ev.Platform), ev.ChannelID, ev.SenderID)
 	if err != nil {
 		return conv, 0, err
@@ -162,6 +158,12 @@ func (s *Service) lockConversation(ctx context.Context, tx pgx.Tx, ev Inbound) (
 	if created {
 		if _, err := s.jobs.InsertTx(ctx, tx, store.FetchProfileArgs{IdentityID: ident.ID}, nil); err != nil {
 			return conv, 0, fmt.Errorf("queue profile fetch: %w", err)
+		}
+	} else {
+		// A shopper we know may be answering a resolved conversation.
+		conv, csat, ok, err := afterResolution(ctx, tx, ev, s.nowFn())
+		if ok || err != nil {
+			return conv, csat, err
 		}
 	}
 	conv, err = store.LockOpenConversation(ctx, tx, ident.ID, ident.CustomerID)
