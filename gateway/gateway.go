@@ -50,7 +50,7 @@ type Gateway struct {
 }
 
 // New assembles a gateway on a migrated database.
-func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (*Gateway, error) {
+func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (_ *Gateway, err error) {
 	g := &Gateway{cfg: cfg, pool: pool}
 	outboxCfg := pool.Config().Copy()
 	outboxCfg.MaxConns = int32(min(max(cfg.Outbox.Workers/4, 4), 32))
@@ -59,6 +59,14 @@ func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (*Gateway, error) 
 		return nil, fmt.Errorf("connect outbox pool: %w", err)
 	}
 	g.outboxPool = outboxPool
+	defer func() {
+		if err != nil {
+			outboxPool.Close()
+			if g.stub != nil {
+				g.stub.Close()
+			}
+		}
+	}()
 	graphURL := cfg.Meta.GraphURL
 	if graphURL == BuiltinGraph {
 		g.stub = graphstub.New(cfg.Meta.AppSecret, cfg.Meta.Tokens(), cfg.Meta.GraphVersion)
