@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/conversation"
+	"github.com/frontdesk/frontdesk/orders"
 	"github.com/frontdesk/frontdesk/store"
 )
 
@@ -403,25 +404,25 @@ func (s *service) thread(ctx context.Context, a *Actor, id int64) (ThreadView, e
 		return v, err
 	}
 
-	var orders []string
+	var orderNumbers []string
 	if v.Summary != nil && v.Summary.Order != "" {
-		orders = append(orders, strings.TrimLeft(v.Summary.Order, "#"))
+		orderNumbers = append(orderNumbers, strings.TrimLeft(v.Summary.Order, "#"))
 	}
-	returns, err := store.ReturnsFor(ctx, s.pool, v.ConversationIDs, orders)
+	returns, err := orders.ReturnsFor(ctx, s.pool, v.ConversationIDs, orderNumbers)
 	if err != nil {
 		return v, err
 	}
 	v.Returns = []ReturnInfo{}
-	for _, r := range returns {
+	for _, r := range newestFirst(returns) {
 		v.Returns = append(v.Returns, ReturnInfo{RMA: r.RMA, Order: r.OrderNumber, SKUs: r.SKUs, Reason: r.Reason,
 			Resolution: r.Resolution, Status: r.Status, LabelURL: webURL(r.LabelURL), CreatedAt: r.CreatedAt})
 	}
-	damages, err := store.DamageCasesFor(ctx, s.pool, v.ConversationIDs, orders)
+	damages, err := orders.DamageCasesFor(ctx, s.pool, v.ConversationIDs, orderNumbers)
 	if err != nil {
 		return v, err
 	}
 	v.DamageCases = []DamageInfo{}
-	for _, d := range damages {
+	for _, d := range newestFirst(damages) {
 		var evidence []string
 		for _, u := range d.EvidenceURLs {
 			if u = webURL(u); u != "" {
@@ -429,7 +430,7 @@ func (s *service) thread(ctx context.Context, a *Actor, id int64) (ThreadView, e
 			}
 		}
 		v.DamageCases = append(v.DamageCases, DamageInfo{ID: d.ID, Order: d.OrderNumber, SKU: d.SKU, Description: d.Description,
-			EvidenceURLs: evidence, Value: d.Value, Resolution: d.Resolution, Status: d.Status, CreatedAt: d.CreatedAt})
+			EvidenceURLs: evidence, Value: int64(d.Value), Resolution: d.Resolution, Status: d.Status, CreatedAt: d.CreatedAt})
 	}
 
 	v.Window = replyWindow(conv.Platform, conv.LastInboundAt, now, s.cfg.HumanAgentTag)
@@ -604,4 +605,11 @@ func describe(e store.AuditEntry) string {
 		return fmt.Sprintf("%s linked customer #%d to this customer", who, int64(from))
 	}
 	return who + ": " + e.Action
+}
+
+// newestFirst reverses records listed oldest first and keeps the newest 50,
+// enough for one customer's thread.
+func newestFirst[T any](records []T) []T {
+	slices.Reverse(records)
+	return records[:min(len(records), 50)]
 }

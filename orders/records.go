@@ -162,6 +162,12 @@ func ReturnsForOrder(ctx context.Context, db store.DBTX, orderNumber string) ([]
 	return queryReturns(ctx, db, "order_number = $1", NormalizeNumber(orderNumber))
 }
 
+// ReturnsFor lists the returns recorded in any of the conversations or for
+// any of the orders, oldest first: what an agent sees beside a thread.
+func ReturnsFor(ctx context.Context, db store.DBTX, conversationIDs []int64, orderNumbers []string) ([]Return, error) {
+	return queryReturns(ctx, db, "conversation_id = ANY($1) OR order_number = ANY($2)", conversationIDs, orderNumbers)
+}
+
 // ReturnedSKUs returns the SKUs of an order that have a return other than
 // a rejected one, sorted, each once.
 func ReturnedSKUs(ctx context.Context, db store.DBTX, orderNumber string) ([]string, error) {
@@ -252,6 +258,12 @@ func DamageCasesForOrder(ctx context.Context, db store.DBTX, orderNumber string)
 // conversation, oldest first.
 func DamageCasesForConversation(ctx context.Context, db store.DBTX, conversationID int64) ([]DamageCase, error) {
 	return queryDamageCases(ctx, db, "conversation_id = $1", conversationID)
+}
+
+// DamageCasesFor lists the damage cases recorded in any of the
+// conversations or for any of the orders, oldest first.
+func DamageCasesFor(ctx context.Context, db store.DBTX, conversationIDs []int64, orderNumbers []string) ([]DamageCase, error) {
+	return queryDamageCases(ctx, db, "conversation_id = ANY($1) OR order_number = ANY($2)", conversationIDs, orderNumbers)
 }
 
 func queryDamageCases(ctx context.Context, db store.DBTX, where string, args ...any) ([]DamageCase, error) {
