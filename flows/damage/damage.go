@@ -74,10 +74,7 @@ var events = turn.WithHandoff(append(identify.Events(StateDone),
 
 // NewMachine returns the damage machine in state (start when empty).
 func NewMachine(state string) *fsm.FSM {
-	if state == "" {
-		state = identify.StateStart
-	}
-	return fsm.NewFSM(state, events, nil)
+	return identify.NewMachine(state, events)
 }
 
 // States lists every state of the machine.

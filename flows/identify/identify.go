@@ -35,6 +35,15 @@ const (
 // Value is an orders.Order, or NotFound, or Err.
 const EffectLookup = "lookup_order"
 
+// NewMachine returns a flow's machine, built from events that include
+// Events, in state (StateStart when empty).
+func NewMachine(state string, events fsm.Events) *fsm.FSM {
+	if state == "" {
+		state = StateStart
+	}
+	return fsm.NewFSM(state, events, nil)
+}
+
 // Events are the identification's transitions. lookupFrom are the flow's
 // own states in which the shopper may name another order to look up.
 func Events(lookupFrom ...string) fsm.Events {

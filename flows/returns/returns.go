@@ -77,10 +77,7 @@ var events = turn.WithHandoff(append(identify.Events(restart...),
 
 // NewMachine returns the returns machine in state (start when empty).
 func NewMachine(state string) *fsm.FSM {
-	if state == "" {
-		state = identify.StateStart
-	}
-	return fsm.NewFSM(state, events, nil)
+	return identify.NewMachine(state, events)
 }
 
 // States lists every state of the machine.

@@ -51,10 +51,7 @@ var events = turn.WithHandoff(append(identify.Events(StateReported, StateStalled
 
 // NewMachine returns the tracking machine in state (start when empty).
 func NewMachine(state string) *fsm.FSM {
-	if state == "" {
-		state = identify.StateStart
-	}
-	return fsm.NewFSM(state, events, nil)
+	return identify.NewMachine(state, events)
 }
 
 // States lists every state of the machine.
