@@ -6,17 +6,6 @@ import (
 	"time"
 )
 
-// Channel is a row of channels: what the gateway learns at run time about
-// a configured account.
-type Channel struct {
-	ID           int64
-	Platform     string
-	ExternalID   string
-	Name         string
-	NeedsReauth  bool
-	ReauthReason string
-}
-
 // UpsertChannel records a configured channel, keeping its run-time state.
 func UpsertChannel(ctx context.Context, db DBTX, platform, externalID, name string) error {
 	_, err := db.Exec(ctx, `INSERT INTO channels (platform, external_id, name) VALUES ($1, $2, $3)
@@ -37,15 +26,6 @@ func MarkChannelNeedsReauth(ctx context.Context, db DBTX, platform, externalID, 
 		return fmt.Errorf("mark channel needs re-authorization: %w", err)
 	}
 	return nil
-}
-
-// ChannelByExternalID returns one channel.
-func ChannelByExternalID(ctx context.Context, db DBTX, platform, externalID string) (Channel, error) {
-	var c Channel
-	err := db.QueryRow(ctx, `SELECT id, platform, external_id, name, needs_reauth, reauth_reason FROM channels
-		WHERE platform = $1 AND external_id = $2`, platform, externalID).
-		Scan(&c.ID, &c.Platform, &c.ExternalID, &c.Name, &c.NeedsReauth, &c.ReauthReason)
-	return c, interpret(err)
 }
 
 // SaveWebhookFailure keeps a webhook body that could not be read.

@@ -86,11 +86,6 @@ func LockConversation(ctx context.Context, db DBTX, id int64) (Conversation, err
 	return scanConversation(db.QueryRow(ctx, conversationSelect+`WHERE c.id = $1 FOR UPDATE OF c`, id))
 }
 
-// ConversationByID returns one conversation.
-func ConversationByID(ctx context.Context, db DBTX, id int64) (Conversation, error) {
-	return scanConversation(db.QueryRow(ctx, conversationSelect+`WHERE c.id = $1`, id))
-}
-
 // ConversationUpdate is what applying one event changes (see ApplyInbound).
 type ConversationUpdate struct {
 	Status        string

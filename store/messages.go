@@ -107,27 +107,9 @@ func encodeList(v any) ([]byte, error) {
 	return b, nil
 }
 
-// MessageExists reports whether a message with this platform id is stored.
-func MessageExists(ctx context.Context, db DBTX, platform, platformMessageID string) (bool, error) {
-	var exists bool
-	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM messages WHERE platform = $1 AND platform_message_id = $2)`,
-		platform, platformMessageID).Scan(&exists)
-	return exists, interpret(err)
-}
-
 // MessageByID returns one message.
 func MessageByID(ctx context.Context, db DBTX, id int64) (Message, error) {
 	return scanMessage(db.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = $1`, id))
-}
-
-// MessagesOfConversation returns a conversation's messages in the order
-// they were stored.
-func MessagesOfConversation(ctx context.Context, db DBTX, conversationID int64) ([]Message, error) {
-	rows, err := db.Query(ctx, `SELECT `+messageColumns+` FROM messages WHERE conversation_id = $1 ORDER BY id`, conversationID)
-	if err != nil {
-		return nil, fmt.Errorf("list messages: %w", err)
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Message, error) { return scanMessage(row) })
 }
 
 // OutboundDelivery is an outbound message with what a sender needs to
