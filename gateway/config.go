@@ -153,8 +153,8 @@ func Parse(b []byte, getenv func(string) string) (Config, error) {
 	}
 	for i := range cfg.Meta.Channels {
 		ch := &cfg.Meta.Channels[i]
-		ch.Token = secret(ch.TokenEnv)
-		if cfg.Demo && getenv(ch.TokenEnv) == "" {
+		ch.Token = getenv(ch.TokenEnv)
+		if ch.Token == "" && cfg.Demo {
 			ch.Token = demoSecret + "-" + ch.ID
 		}
 	}

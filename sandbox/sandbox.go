@@ -494,17 +494,7 @@ func (h *handler) shopperChannel(platform conversation.Platform, senderID string
 // validID reports whether id can be a shopper or channel id: what the Meta
 // adapter accepts in a Graph URL path, at most 64 bytes.
 func validID(id string) bool {
-	if id == "" || len(id) > senderIDMax {
-		return false
-	}
-	for _, c := range []byte(id) {
-		switch {
-		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == '-':
-		default:
-			return false
-		}
-	}
-	return true
+	return len(id) <= senderIDMax && meta.ValidPathID(id)
 }
 
 // decodeJSON decodes the request body into v. It insists on a JSON

@@ -61,7 +61,7 @@ var graphSessions = struct {
 // *channels.PermanentError wrapping ErrReauthorize when the channel has no
 // token, and with ErrPermanent for an id unfit for a URL path.
 func (a *Adapter) session(channelID string) (*facebook.Session, error) {
-	if !graphPathID(channelID) {
+	if !ValidPathID(channelID) {
 		return nil, &channels.PermanentError{
 			Reason: fmt.Sprintf("invalid Meta channel id %q", channelID),
 			Err:    channels.ErrPermanent,
@@ -312,11 +312,12 @@ func retryAfterHeader(header http.Header) time.Duration {
 	return defaultRetryAfter
 }
 
-// graphPathID reports whether id can stand in a Graph URL path as it is.
+// ValidPathID reports whether id can stand in a Graph URL path as it is.
+// The sandbox checks shopper ids with it too.
 // Page, Instagram and user ids are numeric; letters, '_' and '-' are
 // allowed for the sandbox. Anything else ('/', '?', '%', …) would change
 // the request: huandu parses a '?' in the path as a query.
-func graphPathID(id string) bool {
+func ValidPathID(id string) bool {
 	if id == "" {
 		return false
 	}

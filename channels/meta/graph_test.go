@@ -129,6 +129,6 @@ func TestGraphPathID(t *testing.T) {
 		"..":             false,
 		"me ":            false,
 	} {
-		require.Equal(t, want, graphPathID(id), "id %q", id)
+		require.Equal(t, want, ValidPathID(id), "id %q", id)
 	}
 }

@@ -29,7 +29,7 @@ func (a *Adapter) FetchProfile(ctx context.Context, platform conversation.Platfo
 			Err:    channels.ErrPermanent,
 		}
 	}
-	if !graphPathID(userID) {
+	if !ValidPathID(userID) {
 		return channels.Profile{}, &channels.PermanentError{
 			Reason: fmt.Sprintf("invalid Meta user id %q", userID),
 			Err:    channels.ErrPermanent,
