@@ -254,40 +254,33 @@ func TestSendSplitsLongText(t *testing.T) {
 func TestSendErrors(t *testing.T) {
 	t.Parallel()
 
-	type class int
-	const (
-		transient class = iota
-		retryAfter
-		permanent
-		reauthorize
-	)
 	tests := []struct {
 		name   string
 		resp   graphstub.Response
-		want   class
+		want   meta.ErrClass
 		after  time.Duration
 		reason string
 	}{
-		{name: "500 service error", resp: graphstub.Response{Status: 500}, want: transient},
-		{name: "502 HTML", resp: graphstub.Response{Status: 502, Body: "<html><body>Bad Gateway</body></html>"}, want: transient},
-		{name: "code 1 unknown", resp: graphstub.Response{Code: 1}, want: transient},
-		{name: "code 4 rate limit", resp: graphstub.Response{Code: 4}, want: retryAfter, after: time.Minute},
-		{name: "code 613 rate limit", resp: graphstub.Response{Code: 613}, want: retryAfter, after: time.Minute},
+		{name: "500 service error", resp: graphstub.Response{Status: 500}, want: meta.Transient},
+		{name: "502 HTML", resp: graphstub.Response{Status: 502, Body: "<html><body>Bad Gateway</body></html>"}, want: meta.Transient},
+		{name: "code 1 unknown", resp: graphstub.Response{Code: 1}, want: meta.Transient},
+		{name: "code 4 rate limit", resp: graphstub.Response{Code: 4}, want: meta.RetryAfter, after: time.Minute},
+		{name: "code 613 rate limit", resp: graphstub.Response{Code: 613}, want: meta.RetryAfter, after: time.Minute},
 		{
 			name: "code 80006 with usage header",
 			resp: graphstub.Response{Code: 80006, Header: http.Header{"X-Business-Use-Case-Usage": {
 				`{"` + testPageID + `":[{"type":"messenger","call_count":100,"estimated_time_to_regain_access":5}]}`,
 			}}},
-			want: retryAfter, after: 5 * time.Minute,
+			want: meta.RetryAfter, after: 5 * time.Minute,
 		},
-		{name: "429 without JSON", resp: graphstub.Response{Status: 429, Body: "slow down"}, want: retryAfter, after: time.Minute},
-		{name: "190 token", resp: graphstub.Response{Code: 190, Subcode: 460}, want: reauthorize, reason: "190/460: access token expired or invalid"},
-		{name: "551 unavailable", resp: graphstub.Response{Code: 551, Subcode: 1545041}, want: permanent, reason: "551/1545041: recipient unavailable: (#551) This person isn't available right now."},
-		{name: "10 outside window", resp: graphstub.Response{Code: 10, Subcode: 2018278}, want: permanent, reason: "10/2018278: outside the messaging window"},
-		{name: "100 parameter", resp: graphstub.Response{Code: 100, Subcode: 2018001, Message: "(#100) No matching user found"}, want: permanent, reason: "100/2018001: invalid parameter: (#100) No matching user found"},
-		{name: "200 permissions", resp: graphstub.Response{Code: 200}, want: permanent, reason: "permission denied"},
-		{name: "200 without message_id", resp: graphstub.Response{Status: 200, Body: `{"recipient_id":"` + testPSID + `"}`}, want: permanent, reason: "returned no message_id"},
-		{name: "404 HTML", resp: graphstub.Response{Status: 404, Body: "<html>Not Found</html>"}, want: permanent, reason: "HTTP 404"},
+		{name: "429 without JSON", resp: graphstub.Response{Status: 429, Body: "slow down"}, want: meta.RetryAfter, after: time.Minute},
+		{name: "190 token", resp: graphstub.Response{Code: 190, Subcode: 460}, want: meta.Reauthorize, reason: "190/460: access token expired or invalid"},
+		{name: "551 unavailable", resp: graphstub.Response{Code: 551, Subcode: 1545041}, want: meta.Permanent, reason: "551/1545041: recipient unavailable: (#551) This person isn't available right now."},
+		{name: "10 outside window", resp: graphstub.Response{Code: 10, Subcode: 2018278}, want: meta.Permanent, reason: "10/2018278: outside the messaging window"},
+		{name: "100 parameter", resp: graphstub.Response{Code: 100, Subcode: 2018001, Message: "(#100) No matching user found"}, want: meta.Permanent, reason: "100/2018001: invalid parameter: (#100) No matching user found"},
+		{name: "200 permissions", resp: graphstub.Response{Code: 200}, want: meta.Permanent, reason: "permission denied"},
+		{name: "200 without message_id", resp: graphstub.Response{Status: 200, Body: `{"recipient_id":"` + testPSID + `"}`}, want: meta.Permanent, reason: "returned no message_id"},
+		{name: "404 HTML", resp: graphstub.Response{Status: 404, Body: "<html>Not Found</html>"}, want: meta.Permanent, reason: "HTTP 404"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -300,27 +293,7 @@ func TestSendErrors(t *testing.T) {
 			require.NotContains(t, err.Error(), testPageToken)
 			require.Empty(t, b.stub.Sent())
 
-			var perm *channels.PermanentError
-			var retry *channels.RetryAfterError
-			switch tt.want {
-			case transient:
-				require.NotErrorIs(t, err, channels.ErrPermanent)
-				require.False(t, errors.As(err, &retry), "got RetryAfterError %v", err)
-			case retryAfter:
-				require.ErrorAs(t, err, &retry)
-				require.Equal(t, tt.after, retry.After)
-				require.NotErrorIs(t, err, channels.ErrPermanent)
-			case permanent:
-				require.ErrorAs(t, err, &perm)
-				require.ErrorIs(t, err, channels.ErrPermanent)
-				require.NotErrorIs(t, err, channels.ErrReauthorize)
-				require.Contains(t, perm.Reason, tt.reason)
-			case reauthorize:
-				require.ErrorAs(t, err, &perm)
-				require.ErrorIs(t, err, channels.ErrReauthorize)
-				require.ErrorIs(t, err, channels.ErrPermanent)
-				require.Contains(t, perm.Reason, tt.reason)
-			}
+			meta.RequireClass(t, err, tt.want, tt.reason, tt.after)
 
 			// The script is used up: the next send goes through.
 			_, err = b.adapter.Send(t.Context(), messengerOut(testPSID, "hello"))
