@@ -95,6 +95,15 @@ func (s *service) audit(ctx context.Context, tx pgx.Tx, a *Actor, action string,
 	return store.InsertAudit(ctx, tx, e, s.now())
 }
 
+// changed records an agent's action on conversation id in the audit log
+// and tells the consoles, both inside tx.
+func (s *service) changed(ctx context.Context, tx pgx.Tx, a *Actor, action string, id int64, details map[string]any, event string) error {
+	if err := s.audit(ctx, tx, a, action, id, 0, details); err != nil {
+		return err
+	}
+	return notify(ctx, tx, event, id)
+}
+
 func notify(ctx context.Context, tx pgx.Tx, typ string, conversationID int64) error {
 	return store.NotifyConsole(ctx, tx, store.ConsoleEvent{Type: typ, ConversationID: conversationID})
 }
@@ -209,10 +218,7 @@ func (s *service) assign(ctx context.Context, a *Actor, id, assigneeID int64) er
 			action = "transfer"
 			details["from_id"], details["from"] = *conv.AssigneeID, conv.AssigneeName
 		}
-		if err := s.audit(ctx, tx, a, action, id, 0, details); err != nil {
-			return err
-		}
-		return notify(ctx, tx, eventAssignment, id)
+		return s.changed(ctx, tx, a, action, id, details, eventAssignment)
 	})
 }
 
@@ -234,10 +240,7 @@ func (s *service) unassign(ctx context.Context, a *Actor, id int64) error {
 		if err := store.UnassignConversation(ctx, tx, id, now); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, a, "unassign", id, 0, map[string]any{"from": conv.AssigneeName}); err != nil {
-			return err
-		}
-		return notify(ctx, tx, eventAssignment, id)
+		return s.changed(ctx, tx, a, "unassign", id, map[string]any{"from": conv.AssigneeName}, eventAssignment)
 	})
 }
 
@@ -259,10 +262,7 @@ func (s *service) takeOver(ctx context.Context, a *Actor, id int64) error {
 		if err := store.TakeOverConversation(ctx, tx, id, a.ID, "agent_takeover", now); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, a, "takeover", id, 0, nil); err != nil {
-			return err
-		}
-		return notify(ctx, tx, eventHandoff, id)
+		return s.changed(ctx, tx, a, "takeover", id, nil, eventHandoff)
 	})
 }
 
@@ -507,10 +507,7 @@ func (s *service) resolve(ctx context.Context, a *Actor, id int64, askCSAT bool)
 		if err := store.ResolveConversation(ctx, tx, id, a.ID, asked, now); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, a, "resolve", id, 0, map[string]any{"csat": res.CSATQueued}); err != nil {
-			return err
-		}
-		return notify(ctx, tx, eventStatus, id)
+		return s.changed(ctx, tx, a, "resolve", id, map[string]any{"csat": res.CSATQueued}, eventStatus)
 	})
 	return res, err
 }
@@ -532,10 +529,7 @@ func (s *service) handBack(ctx context.Context, a *Actor, id int64) error {
 		if err := store.HandBackConversation(ctx, tx, id, now); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, a, "handback", id, 0, nil); err != nil {
-			return err
-		}
-		return notify(ctx, tx, eventStatus, id)
+		return s.changed(ctx, tx, a, "handback", id, nil, eventStatus)
 	})
 }
 
