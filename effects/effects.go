@@ -123,16 +123,10 @@ func (w *Worker) createReturn(ctx context.Context, conversationID int64, args ma
 		SKUs:           splitNonEmpty(args["skus"], ","),
 		Reason:         args["reason"],
 		Resolution:     args["resolution"],
-		Status:         "requested",
-	}
-	// The label comes from the order system when it has one.
-	if order, err := w.Orders.Order(ctx, r.OrderNumber); err == nil {
-		for _, f := range order.Fulfillments {
-			if f.LabelURL != "" {
-				r.LabelURL = f.LabelURL
-				break
-			}
-		}
+		// The bot read the label from the order it looked up; asking the
+		// order system again would cost a second (HTTP) call.
+		LabelURL: args["label_url"],
+		Status:   "requested",
 	}
 	created, err := orders.CreateReturn(ctx, w.Pool, r, args["key"])
 	if err != nil {

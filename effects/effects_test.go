@@ -52,7 +52,8 @@ func TestLookupCreateReturnAndTimer(t *testing.T) {
 	require.NoError(t, w.Work(ctx, job(t, conversation.Effect{Kind: effects.LookupOrder, Args: map[string]string{"order": "#1001"}})))
 	require.NoError(t, w.Work(ctx, job(t, conversation.Effect{Kind: effects.LookupOrder, Args: map[string]string{"order": "9999"}})))
 	ret := conversation.Effect{Kind: effects.CreateReturn, Args: map[string]string{
-		"order": "1001", "skus": "TEE-M", "reason": "wrong size", "resolution": "exchange", "key": "returns:7"}}
+		"order": "1001", "skus": "TEE-M", "reason": "wrong size", "resolution": "exchange",
+		"label_url": "https://labels.example/1001", "key": "returns:7"}}
 	require.NoError(t, w.Work(ctx, job(t, ret)))
 	require.NoError(t, w.Work(ctx, job(t, ret)), "a retried effect is idempotent")
 	require.NoError(t, w.Work(ctx, job(t, conversation.Effect{Kind: effects.LookupOrder, Args: map[string]string{"order": "1001"}})))

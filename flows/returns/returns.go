@@ -44,7 +44,8 @@ const (
 )
 
 // EffectCreate creates a return: Args order, skus (comma-separated),
-// reason, resolution, key; the result's Value is an orders.Return.
+// reason, resolution, label_url (from the looked-up order, may be empty),
+// key; the result's Value is an orders.Return.
 const EffectCreate = "create_return"
 
 // Payloads of the reason and resolution quick replies.
@@ -309,6 +310,7 @@ func resolve(t *turn.Turn, o turn.Order, res string) {
 		"skus":       t.Data[turn.KeyItems],
 		"reason":     t.Data[turn.KeyReason],
 		"resolution": res,
+		"label_url":  o.LabelURL(),
 		"key":        key,
 	})
 	t.Say("return_creating")
