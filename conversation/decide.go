@@ -61,9 +61,23 @@ func (s *Service) decide(ctx context.Context, tx pgx.Tx, conv store.Conversation
 	return work, nil
 }
 
-// queueWork queues, inside tx, the job that sends replyIDs and one job
-// per effect (delayed ones scheduled for later).
-func (s *Service) queueWork(ctx context.Context, tx pgx.Tx, conversationID int64, replyIDs []int64, work botWork, now time.Time) error {
+// jobBatch collects the jobs of the events one transaction applies; they
+// are inserted together, in one statement, before it commits.
+type jobBatch []river.InsertManyParams
+
+func (s *Service) insertJobs(ctx context.Context, tx pgx.Tx, jobs jobBatch) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	if _, err := s.jobs.InsertManyTx(ctx, tx, jobs); err != nil {
+		return fmt.Errorf("queue replies and effects: %w", err)
+	}
+	return nil
+}
+
+// queueWork adds to jobs the job that sends replyIDs and one job per
+// effect (delayed ones scheduled for later).
+func (s *Service) queueWork(ctx context.Context, tx pgx.Tx, jobs *jobBatch, conversationID int64, replyIDs []int64, work botWork, now time.Time) error {
 	log := zerolog.Ctx(ctx)
 	if work.handoff != nil {
 		log.Info().Stringer("conversation_id", ConversationID(conversationID)).
@@ -72,9 +86,8 @@ func (s *Service) queueWork(ctx context.Context, tx pgx.Tx, conversationID int64
 			return err
 		}
 	}
-	var jobs []river.InsertManyParams
 	if len(replyIDs) > 0 {
-		jobs = append(jobs, river.InsertManyParams{Args: store.SendArgs{MessageIDs: replyIDs}})
+		*jobs = append(*jobs, river.InsertManyParams{Args: store.SendArgs{MessageIDs: replyIDs}})
 	}
 	for _, e := range work.effects {
 		raw, err := json.Marshal(e)
@@ -85,13 +98,7 @@ func (s *Service) queueWork(ctx context.Context, tx pgx.Tx, conversationID int64
 		if e.Delay > 0 {
 			p.InsertOpts = &river.InsertOpts{ScheduledAt: now.Add(e.Delay)}
 		}
-		jobs = append(jobs, p)
-	}
-	if len(jobs) == 0 {
-		return nil
-	}
-	if _, err := s.jobs.InsertManyTx(ctx, tx, jobs); err != nil {
-		return fmt.Errorf("queue replies and effects: %w", err)
+		*jobs = append(*jobs, p)
 	}
 	return nil
 }
@@ -130,6 +137,10 @@ func (s *Service) ApplyBotEvent(ctx context.Context, id ConversationID, ev BotEv
 		if err != nil {
 			return err
 		}
-		return s.queueWork(ctx, tx, conv.ID, replyIDs, work, now)
+		var jobs jobBatch
+		if err := s.queueWork(ctx, tx, &jobs, conv.ID, replyIDs, work, now); err != nil {
+			return err
+		}
+		return s.insertJobs(ctx, tx, jobs)
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/frontdesk/frontdesk/store"
+	"github.com/frontdesk/frontdesk/store/groupcommit"
 )
 
 // OutboundMetadataPrefix starts the metadata Frontdesk attaches to every
@@ -27,126 +28,160 @@ const OutboundMetadataPrefix = "frontdesk:"
 // Service accepts inbound events and records outbound messages. It is safe
 // for concurrent use by any number of goroutines and processes.
 type Service struct {
-	pool  *pgxpool.Pool
-	jobs  *river.Client[pgx.Tx]
-	bot   Bot
-	nowFn func() time.Time
+	pool   *pgxpool.Pool
+	jobs   *river.Client[pgx.Tx]
+	bot    Bot
+	nowFn  func() time.Time
+	ingest *groupcommit.Group[[]Inbound]
 }
+
+// Webhooks arriving together are applied in shared transactions of up to
+// ingestBatch webhooks, with at most ingestRunning transactions at a time.
+const (
+	ingestBatch   = 32
+	ingestRunning = 8
+)
 
 // NewService returns a service storing in pool, asking bot for replies and
 // queueing sends on jobs (an insert-only River client is enough).
 func NewService(pool *pgxpool.Pool, jobs *river.Client[pgx.Tx], bot Bot) *Service {
-	return &Service{pool: pool, jobs: jobs, bot: bot, nowFn: time.Now}
+	s := &Service{pool: pool, jobs: jobs, bot: bot, nowFn: time.Now}
+	s.ingest = groupcommit.New(ingestBatch, ingestRunning, s.commitInbound)
+	return s
 }
 
-// Receive applies events in order. It returns only when every event is
-// committed or known to be a duplicate, so the caller may acknowledge the
-// webhook once it returns nil. On error, the events before the failing one
-// are committed and a redelivery of the whole batch is safe.
+// Receive applies one webhook's events in order. It returns only when every
+// event is committed or known to be a duplicate, so the caller may
+// acknowledge the webhook once it returns nil. On error nothing of it is
+// committed and a redelivery is safe. Webhooks received at the same time
+// share a transaction (see commitInbound).
 func (s *Service) Receive(ctx context.Context, events []Inbound) error {
-	for i := range events {
-		ev := sanitize(events[i])
-		var err error
-		switch ev.Kind {
-		case KindMessage, KindPostback, KindReaction:
-			err = s.receiveMessage(ctx, ev)
-		case KindRead, KindDelivery:
-			err = s.receiveReceipt(ctx, ev)
-		case KindEcho:
-			err = s.receiveEcho(ctx, ev)
-		case KindDeleted:
-			_, err = store.MarkDeleted(ctx, s.pool, string(ev.Platform), ev.PlatformMessageID)
-		default:
-			zerolog.Ctx(ctx).Debug().Str("kind", string(ev.Kind)).Msg("Skipping unknown event kind")
-		}
-		if err != nil {
-			return fmt.Errorf("apply %s event: %w", ev.Kind, err)
-		}
+	if len(events) == 0 {
+		return nil
 	}
-	return nil
+	clean := make([]Inbound, len(events))
+	for i := range events {
+		clean[i] = sanitize(events[i])
+	}
+	return s.ingest.Do(ctx, clean)
+}
+
+// commitInbound applies the events of several webhooks in one transaction.
+// Events are taken in the order of their shopper, and in arrival order for
+// each shopper: every transaction locks conversations in that same order,
+// so two batches never wait for each other's locks in a cycle.
+func (s *Service) commitInbound(ctx context.Context, webhooks [][]Inbound) error {
+	var events []Inbound
+	for _, w := range webhooks {
+		events = append(events, w...)
+	}
+	slices.SortStableFunc(events, func(a, b Inbound) int {
+		return cmp.Or(cmp.Compare(a.Platform, b.Platform), cmp.Compare(a.ChannelID, b.ChannelID),
+			cmp.Compare(a.SenderID, b.SenderID))
+	})
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var jobs jobBatch
+		for _, ev := range events {
+			var err error
+			switch ev.Kind {
+			case KindMessage, KindPostback, KindReaction:
+				err = s.receiveMessage(ctx, tx, ev, &jobs)
+			case KindRead, KindDelivery:
+				err = s.receiveReceipt(ctx, tx, ev)
+			case KindEcho:
+				err = s.receiveEcho(ctx, tx, ev, &jobs)
+			case KindDeleted:
+				_, err = store.MarkDeleted(ctx, tx, string(ev.Platform), ev.PlatformMessageID)
+			default:
+				zerolog.Ctx(ctx).Debug().Str("kind", string(ev.Kind)).Msg("Skipping unknown event kind")
+			}
+			if err != nil {
+				return fmt.Errorf("apply %s event: %w", ev.Kind, err)
+			}
+		}
+		return s.insertJobs(ctx, tx, jobs)
+	})
 }
 
 // receiveMessage stores a shopper's message and, while the bot owns the
-// conversation, the bot's replies and their send job — all in one
-// transaction holding the conversation's row lock.
-func (s *Service) receiveMessage(ctx context.Context, ev Inbound) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		now := s.nowFn()
-		conv, csat, err := s.lockConversation(ctx, tx, ev)
+// conversation, the bot's replies and their send job, in tx, under the
+// conversation's row lock.
+func (s *Service) receiveMessage(ctx context.Context, tx pgx.Tx, ev Inbound, jobs *jobBatch) error {
+	now := s.nowFn()
+	conv, csat, err := s.lockConversation(ctx, tx, ev, jobs)
+	if err != nil {
+		return err
+	}
+	log := zerolog.Ctx(ctx).With().
+		Stringer("conversation_id", ConversationID(conv.ID)).
+		Str("platform", string(ev.Platform)).Logger()
+	seq := conv.EventsApplied + 1
+	apply := store.InboundEvent{
+		Message: store.NewMessage{
+			ConversationID:    conv.ID,
+			Author:            string(AuthorCustomer),
+			Kind:              string(ev.Kind),
+			Platform:          string(ev.Platform),
+			PlatformMessageID: ev.PlatformMessageID,
+			Body:              cmp.Or(ev.Text, ev.Reaction),
+			Attachments:       ev.Attachments,
+			Payload:           ev.Payload,
+			ReplyTo:           ev.ReplyTo,
+			Seq:               &seq,
+			Status:            string(MessageReceived),
+			PlatformTime:      timePtr(ev.Timestamp),
+		},
+		Update: store.ConversationUpdate{
+			Status:        conv.Status,
+			Flow:          conv.Flow,
+			FlowState:     conv.FlowState,
+			FlowData:      conv.FlowData,
+			EventsApplied: seq,
+			LastInboundAt: lastInbound(ev, now),
+			HandoffReason: conv.HandoffReason,
+			Priority:      conv.Priority,
+		},
+		ReplyAuthor: string(AuthorBot),
+	}
+	// Reactions are history, not requests; people own handed-off threads;
+	// a satisfaction score is thanked, not discussed.
+	var work botWork
+	switch {
+	case csat > 0:
+		work.replies = []store.Reply{{Body: CSATThanks}}
+		apply.Replies = work.replies
+	case conv.Status == string(StatusBot) && ev.Kind != KindReaction:
+		work, err = s.decide(ctx, tx, conv, BotEvent{
+			Kind: ev.Kind, Platform: ev.Platform, Text: ev.Text, Payload: ev.Payload,
+			Attachments: ev.Attachments, Now: now,
+		}, &apply.Update)
 		if err != nil {
 			return err
 		}
-		log := zerolog.Ctx(ctx).With().
-			Stringer("conversation_id", ConversationID(conv.ID)).
-			Str("platform", string(ev.Platform)).Logger()
-		seq := conv.EventsApplied + 1
-		apply := store.InboundEvent{
-			Message: store.NewMessage{
-				ConversationID:    conv.ID,
-				Author:            string(AuthorCustomer),
-				Kind:              string(ev.Kind),
-				Platform:          string(ev.Platform),
-				PlatformMessageID: ev.PlatformMessageID,
-				Body:              cmp.Or(ev.Text, ev.Reaction),
-				Attachments:       ev.Attachments,
-				Payload:           ev.Payload,
-				ReplyTo:           ev.ReplyTo,
-				Seq:               &seq,
-				Status:            string(MessageReceived),
-				PlatformTime:      timePtr(ev.Timestamp),
-			},
-			Update: store.ConversationUpdate{
-				Status:        conv.Status,
-				Flow:          conv.Flow,
-				FlowState:     conv.FlowState,
-				FlowData:      conv.FlowData,
-				EventsApplied: seq,
-				LastInboundAt: lastInbound(ev, now),
-				HandoffReason: conv.HandoffReason,
-				Priority:      conv.Priority,
-			},
-			ReplyAuthor: string(AuthorBot),
-		}
-		// Reactions are history, not requests; people own handed-off threads;
-		// a satisfaction score is thanked, not discussed.
-		var work botWork
-		switch {
-		case csat > 0:
-			work.replies = []store.Reply{{Body: CSATThanks}}
-			apply.Replies = work.replies
-		case conv.Status == string(StatusBot) && ev.Kind != KindReaction:
-			work, err = s.decide(ctx, tx, conv, BotEvent{
-				Kind: ev.Kind, Platform: ev.Platform, Text: ev.Text, Payload: ev.Payload,
-				Attachments: ev.Attachments, Now: now,
-			}, &apply.Update)
-			if err != nil {
-				return err
-			}
-			apply.Replies = work.replies
-		}
-		_, replyIDs, inserted, err := store.ApplyInbound(ctx, tx, apply, now)
-		if err != nil {
+		apply.Replies = work.replies
+	}
+	_, replyIDs, inserted, err := store.ApplyInbound(ctx, tx, apply, now)
+	if err != nil {
+		return err
+	}
+	if !inserted {
+		log.Debug().Msg("Duplicate message ignored")
+		return nil
+	}
+	// Consoles hear of messages in threads people own; bot threads
+	// would only add notification traffic to the hot path.
+	if conv.Status != string(StatusBot) {
+		if err := store.NotifyConsole(ctx, tx, store.ConsoleEvent{Type: "message", ConversationID: conv.ID}); err != nil {
 			return err
 		}
-		if !inserted {
-			log.Debug().Msg("Duplicate message ignored")
-			return nil
-		}
-		// Consoles hear of messages in threads people own; bot threads
-		// would only add notification traffic to the hot path.
-		if conv.Status != string(StatusBot) {
-			if err := store.NotifyConsole(ctx, tx, store.ConsoleEvent{Type: "message", ConversationID: conv.ID}); err != nil {
-				return err
-			}
-		}
-		return s.queueWork(ctx, tx, conv.ID, replyIDs, work, now)
-	})
+	}
+	return s.queueWork(ctx, tx, jobs, conv.ID, replyIDs, work, now)
 }
 
 // lockConversation locks the sender's open conversation, creating the
 // identity, customer and conversation on first contact. A new identity's
 // profile is fetched later by a worker, never in the webhook request.
-func (s *Service) lockConversation(ctx context.Context, tx pgx.Tx, ev Inbound) (conv store.Conversation, csat int, err error) {
+func (s *Service) lockConversation(ctx context.Context, tx pgx.Tx, ev Inbound, jobs *jobBatch) (conv store.Conversation, csat int, err error) {
 	conv, err = store.LockOpenConversationOf(ctx, tx, string(ev.Platform), ev.ChannelID, ev.SenderID)
 	if !errors.Is(err, store.ErrNotFound) {
 		return conv, 0, err
@@ -156,9 +191,7 @@ func (s *Service) lockConversation(ctx context.Context, tx pgx.Tx, ev Inbound) (
 		return conv, 0, err
 	}
 	if created {
-		if _, err := s.jobs.InsertTx(ctx, tx, store.FetchProfileArgs{IdentityID: ident.ID}, nil); err != nil {
-			return conv, 0, fmt.Errorf("queue profile fetch: %w", err)
-		}
+		*jobs = append(*jobs, river.InsertManyParams{Args: store.FetchProfileArgs{IdentityID: ident.ID}})
 	} else {
 		// A shopper we know may be answering a resolved conversation.
 		conv, csat, ok, err := afterResolution(ctx, tx, ev, s.nowFn())
@@ -174,11 +207,11 @@ func (s *Service) lockConversation(ctx context.Context, tx pgx.Tx, ev Inbound) (
 }
 
 // receiveReceipt moves outbound messages forward to delivered or read.
-func (s *Service) receiveReceipt(ctx context.Context, ev Inbound) error {
+func (s *Service) receiveReceipt(ctx context.Context, tx pgx.Tx, ev Inbound) error {
 	now := s.nowFn()
 	var changed []int64
 	if ev.Kind == KindDelivery && len(ev.DeliveredIDs) > 0 {
-		ids, err := store.MarkDelivered(ctx, s.pool, string(ev.Platform), ev.DeliveredIDs, now)
+		ids, err := store.MarkDelivered(ctx, tx, string(ev.Platform), ev.DeliveredIDs, now)
 		if err != nil {
 			return err
 		}
@@ -189,58 +222,55 @@ func (s *Service) receiveReceipt(ctx context.Context, ev Inbound) error {
 		if ev.Kind == KindRead {
 			status = "read"
 		}
-		ids, err := store.MarkUpTo(ctx, s.pool, string(ev.Platform), ev.ChannelID, ev.SenderID, status, ev.Watermark, now)
+		ids, err := store.MarkUpTo(ctx, tx, string(ev.Platform), ev.ChannelID, ev.SenderID, status, ev.Watermark, now)
 		if err != nil {
 			return err
 		}
 		changed = append(changed, ids...)
 	}
-	return store.NotifyConsoleOf(ctx, s.pool, slices.Compact(slices.Sorted(slices.Values(changed))))
+	return store.NotifyConsoleOf(ctx, tx, slices.Compact(slices.Sorted(slices.Values(changed))))
 }
 
 // receiveEcho handles a message the page sent. Echoes of Frontdesk's own
 // sends only confirm the platform id; anything else was written by a person
 // in Meta's inbox and is stored as an agent message, never answered.
-func (s *Service) receiveEcho(ctx context.Context, ev Inbound) error {
+func (s *Service) receiveEcho(ctx context.Context, tx pgx.Tx, ev Inbound, jobs *jobBatch) error {
 	if ownID, ok := strings.CutPrefix(ev.Metadata, OutboundMetadataPrefix); ok {
 		id, err := strconv.ParseInt(ownID, 10, 64)
 		if err != nil {
 			return nil // not ours after all; nothing to confirm
 		}
-		now := s.nowFn()
-		return store.MarkSent(ctx, s.pool, id, ev.PlatformMessageID, now)
+		return store.MarkSent(ctx, tx, id, ev.PlatformMessageID, s.nowFn())
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		now := s.nowFn()
-		conv, err := s.lockEchoConversation(ctx, tx, ev)
-		if err != nil {
-			return err
-		}
-		sentAt := timePtr(ev.Timestamp)
-		if sentAt == nil {
-			sentAt = &now
-		}
-		_, _, err = store.InsertMessage(ctx, tx, store.NewMessage{
-			ConversationID:    conv.ID,
-			Direction:         string(Out),
-			Author:            string(AuthorAgent),
-			Kind:              string(KindMessage),
-			Platform:          string(ev.Platform),
-			PlatformMessageID: ev.PlatformMessageID,
-			Body:              ev.Text,
-			Attachments:       ev.Attachments,
-			Status:            string(MessageSent),
-			PlatformTime:      timePtr(ev.Timestamp),
-			SentAt:            sentAt,
-		}, now)
+	now := s.nowFn()
+	conv, err := s.lockEchoConversation(ctx, tx, ev, jobs)
+	if err != nil {
 		return err
-	})
+	}
+	sentAt := timePtr(ev.Timestamp)
+	if sentAt == nil {
+		sentAt = &now
+	}
+	_, _, err = store.InsertMessage(ctx, tx, store.NewMessage{
+		ConversationID:    conv.ID,
+		Direction:         string(Out),
+		Author:            string(AuthorAgent),
+		Kind:              string(KindMessage),
+		Platform:          string(ev.Platform),
+		PlatformMessageID: ev.PlatformMessageID,
+		Body:              ev.Text,
+		Attachments:       ev.Attachments,
+		Status:            string(MessageSent),
+		PlatformTime:      timePtr(ev.Timestamp),
+		SentAt:            sentAt,
+	}, now)
+	return err
 }
 
 // lockEchoConversation finds the conversation a page's own message belongs
 // to: the open one, else the last resolved one — a person writing from
 // Meta's inbox does not reopen a conversation — else a new one.
-func (s *Service) lockEchoConversation(ctx context.Context, tx pgx.Tx, ev Inbound) (store.Conversation, error) {
+func (s *Service) lockEchoConversation(ctx context.Context, tx pgx.Tx, ev Inbound, jobs *jobBatch) (store.Conversation, error) {
 	conv, err := store.LockOpenConversationOf(ctx, tx, string(ev.Platform), ev.ChannelID, ev.SenderID)
 	if !errors.Is(err, store.ErrNotFound) {
 		return conv, err
@@ -252,7 +282,7 @@ func (s *Service) lockEchoConversation(ctx context.Context, tx pgx.Tx, ev Inboun
 	if !errors.Is(err, store.ErrNotFound) {
 		return conv, err
 	}
-	conv, _, err = s.lockConversation(ctx, tx, ev)
+	conv, _, err = s.lockConversation(ctx, tx, ev, jobs)
 	return conv, err
 }
 

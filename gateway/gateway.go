@@ -34,6 +34,15 @@ import (
 // Meta and is refused with 413 before it is read whole.
 const MaxWebhookBody = 4 << 20
 
+// The queues a shopper waits on (replies, and the effects such as order
+// look-ups that lead to replies) fetch again within replyFetchCooldown of
+// an insert notification or a finished job, and poll every
+// replyPollInterval for jobs whose notification was rate-limited away.
+const (
+	replyFetchCooldown = 2 * time.Millisecond
+	replyPollInterval  = 50 * time.Millisecond
+)
+
 // Gateway is one Frontdesk process: webhook endpoints, the conversation
 // service and the outbox workers, sharing state only through PostgreSQL.
 type Gateway struct {
@@ -98,17 +107,21 @@ func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (_ *Gateway, err e
 		Workers:              workers,
 		JobTimeout:           cfg.Outbox.JobTimeout,
 		RescueStuckJobsAfter: cfg.Outbox.RescueAfter,
-		// Replies are latency-sensitive: fetch new jobs within
-		// milliseconds of their insert notification.
-		FetchCooldown:     2 * time.Millisecond,
+		// River sends an insert NOTIFY at most once per FetchCooldown, from
+		// inside the inserting transaction. PostgreSQL serializes the
+		// commits of all notifying transactions on one lock held through the
+		// WAL flush, so notifying on every webhook would cap throughput at
+		// one fsync per message. The queues below fetch within milliseconds
+		// of a notification or a finished job instead.
+		FetchCooldown:     100 * time.Millisecond,
 		FetchPollInterval: 250 * time.Millisecond,
 		Logger:            slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	if !cfg.Outbox.Disabled {
 		riverCfg.Queues = map[string]river.QueueConfig{
-			store.QueueSend:     {MaxWorkers: cfg.Outbox.Workers},
+			store.QueueSend:     {MaxWorkers: cfg.Outbox.Workers, FetchCooldown: replyFetchCooldown, FetchPollInterval: replyPollInterval},
 			store.QueueProfiles: {MaxWorkers: 5},
-			store.QueueEffects:  {MaxWorkers: 10},
+			store.QueueEffects:  {MaxWorkers: 10, FetchCooldown: replyFetchCooldown, FetchPollInterval: replyPollInterval},
 		}
 	}
 	jobs, err := river.NewClient(riverpgxv5.New(outboxPool), riverCfg)

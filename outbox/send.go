@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,6 +18,7 @@ import (
 	"github.com/frontdesk/frontdesk/channels"
 	"github.com/frontdesk/frontdesk/conversation"
 	"github.com/frontdesk/frontdesk/store"
+	"github.com/frontdesk/frontdesk/store/groupcommit"
 )
 
 // Meta's messaging windows: a bot may answer within 24 hours of the
@@ -38,6 +40,27 @@ type SendWorker struct {
 	RetryBase time.Duration
 	RetryMax  time.Duration
 	NowFunc   func() time.Time
+
+	marksOnce sync.Once
+	marks     *groupcommit.Group[store.SentMark]
+}
+
+// Sends finishing together record their "sent" in one statement: up to
+// markBatch of them, with at most markRunning statements at a time.
+const (
+	markBatch   = 64
+	markRunning = 4
+)
+
+// markSent records a send once it is durable, sharing the commit with the
+// sends that finished at the same time.
+func (w *SendWorker) markSent(ctx context.Context, m store.SentMark) error {
+	w.marksOnce.Do(func() {
+		w.marks = groupcommit.New(markBatch, markRunning, func(ctx context.Context, marks []store.SentMark) error {
+			return store.MarkSentMany(ctx, w.Pool, marks)
+		})
+	})
+	return w.marks.Do(ctx, m)
 }
 
 func (w *SendWorker) now() time.Time {
@@ -121,7 +144,7 @@ func (w *SendWorker) sendOne(ctx context.Context, job *river.Job[store.SendArgs]
 
 	res, err := sender.Send(ctx, out)
 	if err == nil {
-		if err := store.MarkSent(ctx, w.Pool, id, res.PlatformMessageID, w.now()); err != nil {
+		if err := w.markSent(ctx, store.SentMark{ID: id, PlatformMessageID: res.PlatformMessageID, At: w.now()}); err != nil {
 			return err
 		}
 		log.Debug().Msg("Message sent")

@@ -129,13 +129,13 @@ func OutboundForDelivery(ctx context.Context, db DBTX, id int64) (OutboundDelive
 	var d OutboundDelivery
 	m := &d.Message
 	err := db.QueryRow(ctx, `SELECT m.id, m.conversation_id, m.author, m.platform, m.body, m.attachments, m.quick_replies,
-			m.status, i.channel_id, i.external_id, c.last_inbound_at
+			m.status, i.channel_id, i.external_id, c.last_inbound_at, c.status
 		FROM messages m
 		JOIN conversations c ON c.id = m.conversation_id
 		JOIN identities i ON i.id = c.identity_id
 		WHERE m.id = $1 AND m.direction = 'out'`, id).
 		Scan(&m.ID, &m.ConversationID, &m.Author, &m.Platform, &m.Body, &m.Attachments, &m.QuickReplies,
-			&m.Status, &d.ChannelID, &d.RecipientID, &d.LastInboundAt)
+			&m.Status, &d.ChannelID, &d.RecipientID, &d.LastInboundAt, &d.ConversationStatus)
 	if err != nil {
 		return d, fmt.Errorf("load outbound %d: %w", id, interpret(err))
 	}
@@ -145,11 +145,30 @@ func OutboundForDelivery(ctx context.Context, db DBTX, id int64) (OutboundDelive
 // MarkSent records a successful send. Only a queued message moves to sent:
 // a receipt that arrived first is not undone.
 func MarkSent(ctx context.Context, db DBTX, id int64, platformMessageID string, now time.Time) error {
-	_, err := db.Exec(ctx, `UPDATE messages SET status = 'sent', sent_at = $3,
-		platform_message_id = COALESCE(platform_message_id, NULLIF($2, ''))
-		WHERE id = $1 AND status = 'queued'`, id, platformMessageID, now)
+	return MarkSentMany(ctx, db, []SentMark{{ID: id, PlatformMessageID: platformMessageID, At: now}})
+}
+
+// SentMark is one successful send to record.
+type SentMark struct {
+	ID                int64
+	PlatformMessageID string
+	At                time.Time
+}
+
+// MarkSentMany records several sends in one statement, as MarkSent does.
+func MarkSentMany(ctx context.Context, db DBTX, marks []SentMark) error {
+	ids := make([]int64, len(marks))
+	platformIDs := make([]string, len(marks))
+	at := make([]time.Time, len(marks))
+	for i, m := range marks {
+		ids[i], platformIDs[i], at[i] = m.ID, m.PlatformMessageID, m.At
+	}
+	_, err := db.Exec(ctx, `UPDATE messages m SET status = 'sent', sent_at = v.at,
+		platform_message_id = COALESCE(m.platform_message_id, NULLIF(v.platform_message_id, ''))
+		FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS v(id, platform_message_id, at)
+		WHERE m.id = v.id AND m.status = 'queued'`, ids, platformIDs, at)
 	if err != nil {
-		return fmt.Errorf("mark message sent: %w", interpret(err))
+		return fmt.Errorf("mark messages sent: %w", interpret(err))
 	}
 	return nil
 }

@@ -94,3 +94,32 @@ func TestReceiptsOnlyMoveForward(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "read", msg.Status, "only a queued message can fail")
 }
+
+// The outbox tells consoles about delivery changes only in conversations
+// people watch, so the status it loads with a message must be the real one:
+// a bot conversation's sends would otherwise each NOTIFY, and NOTIFY
+// serializes commits database-wide.
+func TestOutboundForDeliveryCarriesConversationStatus(t *testing.T) {
+	t.Parallel()
+	tx := storetest.Tx(t)
+	ctx := context.Background()
+	now := time.Now()
+	ident, _, err := store.EnsureIdentity(ctx, tx, "messenger", "page", "psid-1")
+	require.NoError(t, err)
+	conv, err := store.LockOpenConversation(ctx, tx, ident.ID, ident.CustomerID)
+	require.NoError(t, err)
+	id, _, err := store.InsertMessage(ctx, tx, store.NewMessage{ConversationID: conv.ID, Direction: "out",
+		Author: "bot", Kind: "message", Platform: "messenger", Body: "hello", Status: "queued"}, now)
+	require.NoError(t, err)
+
+	d, err := store.OutboundForDelivery(ctx, tx, id)
+	require.NoError(t, err)
+	require.Equal(t, "bot", d.ConversationStatus)
+	require.Equal(t, "psid-1", d.RecipientID)
+
+	_, err = tx.Exec(ctx, "UPDATE conversations SET status = 'queued' WHERE id = $1", conv.ID)
+	require.NoError(t, err)
+	d, err = store.OutboundForDelivery(ctx, tx, id)
+	require.NoError(t, err)
+	require.Equal(t, "queued", d.ConversationStatus)
+}

@@ -1,0 +1,123 @@
+// Package groupcommit lets concurrent callers share transactions. Each
+// caller hands in one item and waits; items that arrive while earlier
+// batches are committing are committed together, in one transaction.
+//
+// Durability costs a WAL flush per commit, and on a small machine the
+// per-transaction work (BEGIN, COMMIT, the job insert, the round trips)
+// costs more than applying one webhook's events. Sharing commits keeps
+// that cost per batch instead of per item. A lone caller is never kept
+// waiting for company: with fewer than MaxRunning batches in flight its
+// item is committed at once, alone.
+package groupcommit
+
+import (
+	"context"
+	"sync"
+)
+
+// Group batches items of type T for a commit function.
+type Group[T any] struct {
+	commit     func(ctx context.Context, items []T) error
+	maxBatch   int
+	maxRunning int
+
+	mu      sync.Mutex
+	pending []*call[T]
+	running int
+}
+
+type call[T any] struct {
+	ctx  context.Context
+	item T
+	done chan error
+}
+
+// New returns a group running at most maxRunning commits at a time, each of
+// at most maxBatch items. commit must apply all items or none: when a batch
+// of several fails, each of its items is committed again on its own, so one
+// bad item fails only its own caller.
+func New[T any](maxBatch, maxRunning int, commit func(ctx context.Context, items []T) error) *Group[T] {
+	return &Group[T]{commit: commit, maxBatch: max(maxBatch, 1), maxRunning: max(maxRunning, 1)}
+}
+
+// Do commits item in the next batch and returns that batch's result. If ctx
+// ends first, Do returns ctx's error; the item may still be committed, as
+// with any transaction whose COMMIT was sent.
+func (g *Group[T]) Do(ctx context.Context, item T) error {
+	c := &call[T]{ctx: ctx, item: item, done: make(chan error, 1)}
+	g.mu.Lock()
+	g.pending = append(g.pending, c)
+	if g.running < g.maxRunning {
+		g.running++
+		go g.run()
+	}
+	g.mu.Unlock()
+	select {
+	case err := <-c.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Pending is how many callers wait for a batch to take them.
+func (g *Group[T]) Pending() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.pending)
+}
+
+// run commits batches until nothing is pending.
+func (g *Group[T]) run() {
+	for {
+		batch := g.take()
+		if batch == nil {
+			return
+		}
+		g.commitBatch(batch)
+	}
+}
+
+// take removes the next batch from the pending list, dropping callers that
+// have already given up; nil means nothing is pending and run must stop.
+func (g *Group[T]) take() []*call[T] {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var batch []*call[T]
+	for len(g.pending) > 0 && len(batch) < g.maxBatch {
+		c := g.pending[0]
+		g.pending[0] = nil
+		g.pending = g.pending[1:]
+		if c.ctx.Err() != nil {
+			c.done <- c.ctx.Err()
+			continue
+		}
+		batch = append(batch, c)
+	}
+	if len(batch) == 0 {
+		g.running--
+		g.pending = nil // let the emptied backing array go
+		return nil
+	}
+	return batch
+}
+
+func (g *Group[T]) commitBatch(batch []*call[T]) {
+	// The batch outlives any one caller's request; it keeps the first
+	// caller's values (its logger) but not its cancellation.
+	ctx := context.WithoutCancel(batch[0].ctx)
+	items := make([]T, len(batch))
+	for i, c := range batch {
+		items[i] = c.item
+	}
+	err := g.commit(ctx, items)
+	if err == nil || len(batch) == 1 {
+		for _, c := range batch {
+			c.done <- err
+		}
+		return
+	}
+	for _, c := range batch {
+		c.done <- g.commit(context.WithoutCancel(c.ctx), []T{c.item})
+	}
+}

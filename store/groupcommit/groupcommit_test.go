@@ -1,0 +1,149 @@
+package groupcommit_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/frontdesk/frontdesk/store/groupcommit"
+)
+
+// recorder is a commit function that records its batches and can be held
+// inside a commit until released.
+type recorder struct {
+	mu      sync.Mutex
+	batches [][]int
+	entered chan struct{}
+	release chan struct{}
+	fail    func(items []int) error
+}
+
+func newRecorder() *recorder {
+	return &recorder{entered: make(chan struct{}, 100), release: make(chan struct{})}
+}
+
+func (r *recorder) commit(_ context.Context, items []int) error {
+	r.entered <- struct{}{}
+	<-r.release
+	r.mu.Lock()
+	r.batches = append(r.batches, slices.Clone(items))
+	r.mu.Unlock()
+	if r.fail != nil {
+		return r.fail(items)
+	}
+	return nil
+}
+
+func (r *recorder) sizes() []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var n []int
+	for _, b := range r.batches {
+		n = append(n, len(b))
+	}
+	return n
+}
+
+func TestLoneCallerCommitsAlone(t *testing.T) {
+	t.Parallel()
+	r := newRecorder()
+	close(r.release)
+	g := groupcommit.New(10, 2, r.commit)
+	for i := range 3 {
+		require.NoError(t, g.Do(context.Background(), i))
+	}
+	require.Equal(t, []int{1, 1, 1}, r.sizes())
+}
+
+func TestCallersArrivingDuringACommitShareTheNext(t *testing.T) {
+	t.Parallel()
+	r := newRecorder()
+	g := groupcommit.New(10, 1, r.commit)
+	var wg sync.WaitGroup
+	errs := make([]error, 6)
+	wg.Go(func() { errs[0] = g.Do(context.Background(), 0) })
+	<-r.entered // the first batch is committing: the others must queue
+	for i := 1; i < 6; i++ {
+		wg.Go(func() { errs[i] = g.Do(context.Background(), i) })
+	}
+	waitPending(t, g, 5)
+	close(r.release)
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	require.Equal(t, []int{1, 5}, r.sizes())
+}
+
+func TestBatchSizeIsCapped(t *testing.T) {
+	t.Parallel()
+	r := newRecorder()
+	g := groupcommit.New(2, 1, r.commit)
+	var wg sync.WaitGroup
+	wg.Go(func() { require.NoError(t, g.Do(context.Background(), 0)) })
+	<-r.entered
+	for i := 1; i < 6; i++ {
+		wg.Go(func() { require.NoError(t, g.Do(context.Background(), i)) })
+	}
+	waitPending(t, g, 5)
+	close(r.release)
+	wg.Wait()
+	require.Equal(t, []int{1, 2, 2, 1}, r.sizes())
+}
+
+func TestFailedBatchRetriesEachItemAlone(t *testing.T) {
+	t.Parallel()
+	r := newRecorder()
+	bad := errors.New("item 3 is bad")
+	r.fail = func(items []int) error {
+		if slices.Contains(items, 3) {
+			return bad
+		}
+		return nil
+	}
+	g := groupcommit.New(10, 1, r.commit)
+	var wg sync.WaitGroup
+	errs := make([]error, 5)
+	wg.Go(func() { errs[0] = g.Do(context.Background(), 0) })
+	<-r.entered
+	for i := 1; i < 5; i++ {
+		wg.Go(func() { errs[i] = g.Do(context.Background(), i) })
+	}
+	waitPending(t, g, 4)
+	close(r.release)
+	wg.Wait()
+	require.Equal(t, []error{nil, nil, nil, bad, nil}, errs)
+	require.Equal(t, []int{1, 4, 1, 1, 1, 1}, r.sizes(), "the failed batch of four is retried item by item")
+}
+
+func TestCallerThatGaveUpIsNotCommitted(t *testing.T) {
+	t.Parallel()
+	r := newRecorder()
+	g := groupcommit.New(10, 1, r.commit)
+	var wg sync.WaitGroup
+	wg.Go(func() { require.NoError(t, g.Do(context.Background(), 0)) })
+	<-r.entered
+	ctx, cancel := context.WithCancel(context.Background())
+	gaveUp := make(chan error)
+	go func() { gaveUp <- g.Do(ctx, 1) }()
+	wg.Go(func() { require.NoError(t, g.Do(context.Background(), 2)) })
+	waitPending(t, g, 2)
+	cancel()
+	require.ErrorIs(t, <-gaveUp, context.Canceled)
+	close(r.release)
+	wg.Wait()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	require.Equal(t, [][]int{{0}, {2}}, r.batches)
+}
+
+// waitPending waits until n callers are queued behind the running commit.
+func waitPending(t *testing.T, g interface{ Pending() int }, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return g.Pending() == n }, 5*time.Second, time.Millisecond)
+}
