@@ -62,14 +62,24 @@ func (s *Service) decide(ctx context.Context, tx pgx.Tx, conv store.Conversation
 }
 
 // jobBatch collects the jobs of the events one transaction applies; they
-// are inserted together, in one statement, before it commits.
-type jobBatch []river.InsertManyParams
+// are inserted together, in one statement, before it commits. All their
+// replies go out in one send job, which keeps each conversation's replies
+// in order and sends different conversations' at the same time: a job per
+// event would cost a queue insert, fetch and completion per reply.
+type jobBatch struct {
+	replyIDs []int64
+	others   []river.InsertManyParams
+}
 
 func (s *Service) insertJobs(ctx context.Context, tx pgx.Tx, jobs jobBatch) error {
-	if len(jobs) == 0 {
+	all := jobs.others
+	if len(jobs.replyIDs) > 0 {
+		all = append([]river.InsertManyParams{{Args: store.SendArgs{MessageIDs: jobs.replyIDs}}}, all...)
+	}
+	if len(all) == 0 {
 		return nil
 	}
-	if _, err := s.jobs.InsertManyTx(ctx, tx, jobs); err != nil {
+	if _, err := s.jobs.InsertManyTx(ctx, tx, all); err != nil {
 		return fmt.Errorf("queue replies and effects: %w", err)
 	}
 	return nil
@@ -86,9 +96,7 @@ func (s *Service) queueWork(ctx context.Context, tx pgx.Tx, jobs *jobBatch, conv
 			return err
 		}
 	}
-	if len(replyIDs) > 0 {
-		*jobs = append(*jobs, river.InsertManyParams{Args: store.SendArgs{MessageIDs: replyIDs}})
-	}
+	jobs.replyIDs = append(jobs.replyIDs, replyIDs...)
 	for _, e := range work.effects {
 		raw, err := json.Marshal(e)
 		if err != nil {
@@ -98,7 +106,7 @@ func (s *Service) queueWork(ctx context.Context, tx pgx.Tx, jobs *jobBatch, conv
 		if e.Delay > 0 {
 			p.InsertOpts = &river.InsertOpts{ScheduledAt: now.Add(e.Delay)}
 		}
-		*jobs = append(*jobs, p)
+		jobs.others = append(jobs.others, p)
 	}
 	return nil
 }

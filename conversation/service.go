@@ -39,7 +39,7 @@ type Service struct {
 // ingestBatch webhooks, with at most ingestRunning transactions at a time.
 const (
 	ingestBatch   = 32
-	ingestRunning = 8
+	ingestRunning = 2
 )
 
 // NewService returns a service storing in pool, asking bot for replies and
@@ -191,7 +191,7 @@ func (s *Service) lockConversation(ctx context.Context, tx pgx.Tx, ev Inbound, j
 		return conv, 0, err
 	}
 	if created {
-		*jobs = append(*jobs, river.InsertManyParams{Args: store.FetchProfileArgs{IdentityID: ident.ID}})
+		jobs.others = append(jobs.others, river.InsertManyParams{Args: store.FetchProfileArgs{IdentityID: ident.ID}})
 	} else {
 		// A shopper we know may be answering a resolved conversation.
 		conv, csat, ok, err := afterResolution(ctx, tx, ev, s.nowFn())

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,7 +41,7 @@ const MaxWebhookBody = 4 << 20
 // replyPollInterval for jobs whose notification was rate-limited away.
 const (
 	replyFetchCooldown = 2 * time.Millisecond
-	replyPollInterval  = 50 * time.Millisecond
+	replyPollInterval  = 10 * time.Millisecond
 )
 
 // Gateway is one Frontdesk process: webhook endpoints, the conversation
@@ -113,9 +114,14 @@ func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (_ *Gateway, err e
 		// WAL flush, so notifying on every webhook would cap throughput at
 		// one fsync per message. The queues below fetch within milliseconds
 		// of a notification or a finished job instead.
-		FetchCooldown:     100 * time.Millisecond,
+		FetchCooldown:     20 * time.Millisecond,
 		FetchPollInterval: 250 * time.Millisecond,
-		Logger:            slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		// Migration 00006 dropped River's GIN indexes on job args and
+		// metadata; the nightly reindex covers the indexes that remain.
+		ReindexerIndexNames: slices.DeleteFunc(river.ReindexerIndexNamesDefault(), func(name string) bool {
+			return name == "river_job_args_index" || name == "river_job_metadata_index"
+		}),
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	if !cfg.Outbox.Disabled {
 		riverCfg.Queues = map[string]river.QueueConfig{

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -330,6 +331,47 @@ func TestTransientGraphErrorsAreRetried(t *testing.T) {
 	})
 	require.Equal(t, 3, count(t, b.pool, `SELECT attempt FROM river_job WHERE kind = 'send_messages'`))
 	require.Never(t, func() bool { return len(b.stub.SentTo("psid-retry")) > 1 }, 300*time.Millisecond, 20*time.Millisecond)
+}
+
+// TestOneShopperFailingDoesNotHoldBackAnother sends one webhook carrying
+// two shoppers' messages: their replies share a send job, and a failure to
+// reach one shopper neither delays nor repeats the reply to the other.
+func TestOneShopperFailingDoesNotHoldBackAnother(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.stub.Script("psid-flaky", graphstub.Response{Status: 500})
+	body := sameDelivery(t, message("psid-flaky", "mid.flaky", "hello"), message("psid-fine", "mid.fine", "hello"))
+	require.Equal(t, http.StatusOK, post(t, b.url, body))
+
+	waitFor(t, "reply to the reachable shopper", func() bool { return len(b.stub.SentTo("psid-fine")) == 1 })
+	waitFor(t, "reply to the other after a retry", func() bool { return len(b.stub.SentTo("psid-flaky")) == 1 })
+	require.Equal(t, 1, count(t, b.pool, `SELECT count(*) FROM river_job WHERE kind = 'send_messages'`), "one job for both replies")
+	require.Equal(t, 2, count(t, b.pool, `SELECT attempt FROM river_job WHERE kind = 'send_messages'`))
+	require.Never(t, func() bool {
+		return len(b.stub.SentTo("psid-fine")) > 1 || len(b.stub.SentTo("psid-flaky")) > 1
+	}, 300*time.Millisecond, 20*time.Millisecond, "the retry sent again what had been sent")
+}
+
+// sameDelivery joins webhook bodies into one, as Meta batches the entries
+// of one page.
+func sameDelivery(t *testing.T, bodies ...[]byte) []byte {
+	t.Helper()
+	var joined struct {
+		Object string            `json:"object"`
+		Entry  []json.RawMessage `json:"entry"`
+	}
+	for _, body := range bodies {
+		var w struct {
+			Object string            `json:"object"`
+			Entry  []json.RawMessage `json:"entry"`
+		}
+		require.NoError(t, json.Unmarshal(body, &w))
+		joined.Object = w.Object
+		joined.Entry = append(joined.Entry, w.Entry...)
+	}
+	out, err := json.Marshal(joined)
+	require.NoError(t, err)
+	return out
 }
 
 func TestExpiredTokenFailsVisiblyWithoutRetry(t *testing.T) {

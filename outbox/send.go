@@ -4,6 +4,7 @@
 package outbox
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -90,33 +91,76 @@ func (w *SendWorker) backoff(attempt int) time.Duration {
 	return min(d, limit)
 }
 
-// Work sends the job's messages in order. A message already sent or failed
-// (a retry after a partial success) is skipped, so a retry never sends a
+// Work sends the job's messages: each conversation's in order, different
+// conversations' at the same time (a job carries the replies to all the
+// webhooks one transaction applied). A message already sent or failed (a
+// retry after a partial success) is skipped, so a retry never sends a
 // message twice unless the process died between the platform's answer and
 // our commit — the platform offers no idempotency key to close that gap.
+// When some conversation's send must be retried, the job returns that
+// error and its retry sends only what is still queued.
 func (w *SendWorker) Work(ctx context.Context, job *river.Job[store.SendArgs]) error {
-	for _, id := range job.Args.MessageIDs {
-		if err := w.sendOne(ctx, job, id); err != nil {
+	msgs, err := store.OutboundsForDelivery(ctx, w.Pool, job.Args.MessageIDs)
+	if err != nil {
+		return err
+	}
+	if len(msgs) < len(job.Args.MessageIDs) {
+		zerolog.Ctx(ctx).Warn().Int("missing", len(job.Args.MessageIDs)-len(msgs)).
+			Msg("Outbound messages vanished before sending")
+	}
+	var threads [][]store.OutboundDelivery
+	index := map[int64]int{}
+	for _, d := range msgs {
+		i, ok := index[d.ConversationID]
+		if !ok {
+			i = len(threads)
+			index[d.ConversationID] = i
+			threads = append(threads, nil)
+		}
+		threads[i] = append(threads[i], d)
+	}
+	if len(threads) == 1 {
+		return w.sendThread(ctx, job, threads[0])
+	}
+	errs := make([]error, len(threads))
+	var wg sync.WaitGroup
+	for i, thread := range threads {
+		wg.Go(func() { errs[i] = w.sendThread(ctx, job, thread) })
+	}
+	wg.Wait()
+	// A failure to retry wins over a snooze: both bring the job back, and a
+	// retry counts the attempt, so a send that keeps failing gives up.
+	var snooze error
+	for _, err := range errs {
+		var s *river.JobSnoozeError
+		switch {
+		case err == nil:
+		case errors.As(err, &s):
+			snooze = cmp.Or(snooze, err)
+		default:
+			return err
+		}
+	}
+	return snooze
+}
+
+// sendThread sends one conversation's messages in order, stopping at the
+// first that must be retried so none overtakes it.
+func (w *SendWorker) sendThread(ctx context.Context, job *river.Job[store.SendArgs], thread []store.OutboundDelivery) error {
+	for _, d := range thread {
+		if err := w.sendOne(ctx, job, d); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (w *SendWorker) sendOne(ctx context.Context, job *river.Job[store.SendArgs], id int64) error {
-	log := zerolog.Ctx(ctx).With().Stringer("outbound_id", conversation.MessageID(id)).Logger()
-	d, err := store.OutboundForDelivery(ctx, w.Pool, id)
-	if errors.Is(err, store.ErrNotFound) {
-		log.Warn().Msg("Outbound message vanished before sending")
-		return nil
-	}
-	if err != nil {
-		return err
-	}
+func (w *SendWorker) sendOne(ctx context.Context, job *river.Job[store.SendArgs], d store.OutboundDelivery) error {
 	if d.Status != string(conversation.MessageQueued) {
 		return nil
 	}
-	log = log.With().Stringer("conversation_id", conversation.ConversationID(d.ConversationID)).
+	log := zerolog.Ctx(ctx).With().Stringer("outbound_id", conversation.MessageID(d.ID)).
+		Stringer("conversation_id", conversation.ConversationID(d.ConversationID)).
 		Str("platform", d.Platform).Logger()
 
 	out := conversation.Outbound{
@@ -144,7 +188,7 @@ func (w *SendWorker) sendOne(ctx context.Context, job *river.Job[store.SendArgs]
 
 	res, err := sender.Send(ctx, out)
 	if err == nil {
-		if err := w.markSent(ctx, store.SentMark{ID: id, PlatformMessageID: res.PlatformMessageID, At: w.now()}); err != nil {
+		if err := w.markSent(ctx, store.SentMark{ID: d.ID, PlatformMessageID: res.PlatformMessageID, At: w.now()}); err != nil {
 			return err
 		}
 		log.Debug().Msg("Message sent")
@@ -176,7 +220,7 @@ func (w *SendWorker) sendOne(ctx context.Context, job *river.Job[store.SendArgs]
 			return w.fail(ctx, log, d, "the messaging window closed while retrying: "+err.Error())
 		}
 		log.Warn().Err(err).Int("attempt", job.Attempt).Msg("Send failed; will retry")
-		return fmt.Errorf("send outbound %d: %w", id, err)
+		return fmt.Errorf("send outbound %d: %w", d.ID, err)
 	}
 }
 

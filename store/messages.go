@@ -124,22 +124,31 @@ type OutboundDelivery struct {
 	ConversationStatus string
 }
 
-// OutboundForDelivery loads an outbound message and its addressing.
-func OutboundForDelivery(ctx context.Context, db DBTX, id int64) (OutboundDelivery, error) {
-	var d OutboundDelivery
-	m := &d.Message
-	err := db.QueryRow(ctx, `SELECT m.id, m.conversation_id, m.author, m.platform, m.body, m.attachments, m.quick_replies,
-			m.status, i.channel_id, i.external_id, c.last_inbound_at, c.status
-		FROM messages m
+// OutboundsForDelivery loads outbound messages with their addressing, in
+// the order of ids. Ids that name no outbound message are left out.
+func OutboundsForDelivery(ctx context.Context, db DBTX, ids []int64) ([]OutboundDelivery, error) {
+	rows, err := db.Query(ctx, `SELECT m.id, m.conversation_id, m.author, m.platform, m.body, m.attachments,
+			m.quick_replies, m.status, i.channel_id, i.external_id, c.last_inbound_at, c.status
+		FROM unnest($1::bigint[]) WITH ORDINALITY AS wanted(id, n)
+		JOIN messages m ON m.id = wanted.id
 		JOIN conversations c ON c.id = m.conversation_id
 		JOIN identities i ON i.id = c.identity_id
-		WHERE m.id = $1 AND m.direction = 'out'`, id).
-		Scan(&m.ID, &m.ConversationID, &m.Author, &m.Platform, &m.Body, &m.Attachments, &m.QuickReplies,
-			&m.Status, &d.ChannelID, &d.RecipientID, &d.LastInboundAt, &d.ConversationStatus)
+		WHERE m.direction = 'out'
+		ORDER BY wanted.n`, ids)
 	if err != nil {
-		return d, fmt.Errorf("load outbound %d: %w", id, interpret(err))
+		return nil, fmt.Errorf("load outbound messages: %w", interpret(err))
 	}
-	return d, nil
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (OutboundDelivery, error) {
+		var d OutboundDelivery
+		m := &d.Message
+		err := row.Scan(&m.ID, &m.ConversationID, &m.Author, &m.Platform, &m.Body, &m.Attachments, &m.QuickReplies,
+			&m.Status, &d.ChannelID, &d.RecipientID, &d.LastInboundAt, &d.ConversationStatus)
+		return d, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load outbound messages: %w", interpret(err))
+	}
+	return out, nil
 }
 
 // MarkSent records a successful send. Only a queued message moves to sent:

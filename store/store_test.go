@@ -95,31 +95,36 @@ func TestReceiptsOnlyMoveForward(t *testing.T) {
 	require.Equal(t, "read", msg.Status, "only a queued message can fail")
 }
 
-// The outbox tells consoles about delivery changes only in conversations
-// people watch, so the status it loads with a message must be the real one:
-// a bot conversation's sends would otherwise each NOTIFY, and NOTIFY
-// serializes commits database-wide.
-func TestOutboundForDeliveryCarriesConversationStatus(t *testing.T) {
+// The outbox loads a job's messages in one query, in the job's order, with
+// the conversation's status: it tells consoles about delivery changes only
+// in conversations people watch, and a bot conversation's sends would
+// otherwise each NOTIFY, which serializes commits database-wide.
+func TestOutboundsForDelivery(t *testing.T) {
 	t.Parallel()
 	tx := storetest.Tx(t)
 	ctx := context.Background()
 	now := time.Now()
-	ident, _, err := store.EnsureIdentity(ctx, tx, "messenger", "page", "psid-1")
-	require.NoError(t, err)
-	conv, err := store.LockOpenConversation(ctx, tx, ident.ID, ident.CustomerID)
-	require.NoError(t, err)
-	id, _, err := store.InsertMessage(ctx, tx, store.NewMessage{ConversationID: conv.ID, Direction: "out",
-		Author: "bot", Kind: "message", Platform: "messenger", Body: "hello", Status: "queued"}, now)
+	var ids []int64
+	for _, psid := range []string{"psid-1", "psid-2"} {
+		ident, _, err := store.EnsureIdentity(ctx, tx, "messenger", "page", psid)
+		require.NoError(t, err)
+		conv, err := store.LockOpenConversation(ctx, tx, ident.ID, ident.CustomerID)
+		require.NoError(t, err)
+		id, _, err := store.InsertMessage(ctx, tx, store.NewMessage{ConversationID: conv.ID, Direction: "out",
+			Author: "bot", Kind: "message", Platform: "messenger", Body: "hello " + psid, Status: "queued"}, now)
+		require.NoError(t, err)
+		ids = append(ids, id)
+	}
+	_, err := tx.Exec(ctx, "UPDATE conversations c SET status = 'queued' FROM messages m WHERE m.id = $1 AND c.id = m.conversation_id", ids[1])
 	require.NoError(t, err)
 
-	d, err := store.OutboundForDelivery(ctx, tx, id)
+	got, err := store.OutboundsForDelivery(ctx, tx, []int64{ids[1], 999999, ids[0]})
 	require.NoError(t, err)
-	require.Equal(t, "bot", d.ConversationStatus)
-	require.Equal(t, "psid-1", d.RecipientID)
-
-	_, err = tx.Exec(ctx, "UPDATE conversations SET status = 'queued' WHERE id = $1", conv.ID)
-	require.NoError(t, err)
-	d, err = store.OutboundForDelivery(ctx, tx, id)
-	require.NoError(t, err)
-	require.Equal(t, "queued", d.ConversationStatus)
+	require.Len(t, got, 2, "an id that names no message is left out")
+	require.Equal(t, ids[1], got[0].ID)
+	require.Equal(t, "psid-2", got[0].RecipientID)
+	require.Equal(t, "queued", got[0].ConversationStatus)
+	require.Equal(t, ids[0], got[1].ID)
+	require.Equal(t, "hello psid-1", got[1].Body)
+	require.Equal(t, "bot", got[1].ConversationStatus)
 }
