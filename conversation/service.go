@@ -80,12 +80,16 @@ func (s *Service) commitInbound(ctx context.Context, webhooks [][]Inbound) error
 			cmp.Compare(a.SenderID, b.SenderID))
 	})
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		locked, err := lockSenders(ctx, tx, events)
+		if err != nil {
+			return err
+		}
 		var jobs jobBatch
 		for _, ev := range events {
 			var err error
 			switch ev.Kind {
 			case KindMessage, KindPostback, KindReaction:
-				err = s.receiveMessage(ctx, tx, ev, &jobs)
+				err = s.receiveMessage(ctx, tx, ev, locked, &jobs)
 			case KindRead, KindDelivery:
 				err = s.receiveReceipt(ctx, tx, ev)
 			case KindEcho:
@@ -103,14 +107,44 @@ func (s *Service) commitInbound(ctx context.Context, webhooks [][]Inbound) error
 	})
 }
 
+// lockSenders locks, in one statement, the open conversations of the
+// shoppers whose messages events carry. The messages then apply without
+// locking each on its own; locked follows each conversation as they leave it.
+func lockSenders(ctx context.Context, tx pgx.Tx, events []Inbound) (map[store.Sender]store.Conversation, error) {
+	var senders []store.Sender
+	for _, ev := range events {
+		switch ev.Kind {
+		case KindMessage, KindPostback, KindReaction:
+			sender := senderOf(ev)
+			if len(senders) == 0 || senders[len(senders)-1] != sender { // events are sorted by sender
+				senders = append(senders, sender)
+			}
+		}
+	}
+	if len(senders) == 0 {
+		return nil, nil
+	}
+	return store.LockOpenConversationsOf(ctx, tx, senders)
+}
+
+func senderOf(ev Inbound) store.Sender {
+	return store.Sender{Platform: string(ev.Platform), ChannelID: ev.ChannelID, ExternalID: ev.SenderID}
+}
+
 // receiveMessage stores a shopper's message and, while the bot owns the
 // conversation, the bot's replies and their send job, in tx, under the
-// conversation's row lock.
-func (s *Service) receiveMessage(ctx context.Context, tx pgx.Tx, ev Inbound, jobs *jobBatch) error {
+// conversation's row lock: taken up front when the shopper's conversation
+// is in locked, else here.
+func (s *Service) receiveMessage(ctx context.Context, tx pgx.Tx, ev Inbound, locked map[store.Sender]store.Conversation, jobs *jobBatch) error {
 	now := s.nowFn()
-	conv, csat, err := s.lockConversation(ctx, tx, ev, jobs)
-	if err != nil {
-		return err
+	sender := senderOf(ev)
+	conv, open := locked[sender]
+	var csat int
+	var err error
+	if !open {
+		if conv, csat, err = s.lockConversation(ctx, tx, ev, jobs); err != nil {
+			return err
+		}
 	}
 	log := zerolog.Ctx(ctx).With().
 		Stringer("conversation_id", ConversationID(conv.ID)).
@@ -167,6 +201,9 @@ func (s *Service) receiveMessage(ctx context.Context, tx pgx.Tx, ev Inbound, job
 	if !inserted {
 		log.Debug().Msg("Duplicate message ignored")
 		return nil
+	}
+	if open {
+		locked[sender] = conv.Applied(apply.Update)
 	}
 	// Consoles hear of messages in threads people own; bot threads
 	// would only add notification traffic to the hot path.

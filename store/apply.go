@@ -80,3 +80,17 @@ func ApplyInbound(ctx context.Context, db DBTX, ev InboundEvent, now time.Time) 
 	}
 	return *id, replyIDs, true, nil
 }
+
+// Applied returns c as ApplyInbound leaves it after writing u, so a
+// transaction applying several events to c need not read it again.
+func (c Conversation) Applied(u ConversationUpdate) Conversation {
+	c.Status, c.Flow, c.FlowState, c.FlowData = u.Status, u.Flow, u.FlowState, u.FlowData
+	c.EventsApplied, c.HandoffReason, c.Priority = u.EventsApplied, u.HandoffReason, u.Priority
+	if u.LastInboundAt != nil {
+		c.LastInboundAt = u.LastInboundAt
+	}
+	if u.HandedOffAt != nil {
+		c.HandedOffAt = u.HandedOffAt
+	}
+	return c
+}

@@ -81,6 +81,46 @@ func LockOpenConversationOf(ctx context.Context, db DBTX, platform, channelID, e
 		FOR UPDATE OF c`, platform, channelID, externalID))
 }
 
+// Sender names a shopper's identity: platform, the store's channel and
+// the shopper's id on it.
+type Sender struct {
+	Platform, ChannelID, ExternalID string
+}
+
+// LockOpenConversationsOf locks, in one statement, the open conversations
+// of several senders, in the order of their keys (platform, channel,
+// external id): transactions that lock several conversations all take them
+// in that order. Senders without an open conversation are left out.
+func LockOpenConversationsOf(ctx context.Context, db DBTX, senders []Sender) (map[Sender]Conversation, error) {
+	platforms := make([]string, len(senders))
+	channels := make([]string, len(senders))
+	externals := make([]string, len(senders))
+	for i, s := range senders {
+		platforms[i], channels[i], externals[i] = s.Platform, s.ChannelID, s.ExternalID
+	}
+	rows, err := db.Query(ctx, conversationSelect+`
+		WHERE (i.platform, i.channel_id, i.external_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))
+			AND c.status <> 'resolved'
+		ORDER BY i.platform, i.channel_id, i.external_id
+		FOR UPDATE OF c`, platforms, channels, externals)
+	if err != nil {
+		return nil, fmt.Errorf("lock conversations: %w", interpret(err))
+	}
+	locked := map[Sender]Conversation{}
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("lock conversations: %w", err)
+		}
+		locked[Sender{c.Platform, c.ChannelID, c.ExternalID}] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lock conversations: %w", interpret(err))
+	}
+	return locked, nil
+}
+
 // LockConversation locks conversation id until db's transaction ends.
 func LockConversation(ctx context.Context, db DBTX, id int64) (Conversation, error) {
 	return scanConversation(db.QueryRow(ctx, conversationSelect+`WHERE c.id = $1 FOR UPDATE OF c`, id))

@@ -128,3 +128,31 @@ func TestOutboundsForDelivery(t *testing.T) {
 	require.Equal(t, "hello psid-1", got[1].Body)
 	require.Equal(t, "bot", got[1].ConversationStatus)
 }
+
+func TestLockOpenConversationsOf(t *testing.T) {
+	t.Parallel()
+	tx := storetest.Tx(t)
+	ctx := context.Background()
+	open := map[string]int64{}
+	for _, psid := range []string{"psid-open", "psid-resolved"} {
+		ident, _, err := store.EnsureIdentity(ctx, tx, "messenger", "page", psid)
+		require.NoError(t, err)
+		conv, err := store.LockOpenConversation(ctx, tx, ident.ID, ident.CustomerID)
+		require.NoError(t, err)
+		open[psid] = conv.ID
+	}
+	_, err := tx.Exec(ctx, "UPDATE conversations SET status = 'resolved', resolved_at = now() WHERE id = $1", open["psid-resolved"])
+	require.NoError(t, err)
+
+	locked, err := store.LockOpenConversationsOf(ctx, tx, []store.Sender{
+		{Platform: "messenger", ChannelID: "page", ExternalID: "psid-open"},
+		{Platform: "messenger", ChannelID: "page", ExternalID: "psid-resolved"},
+		{Platform: "messenger", ChannelID: "page", ExternalID: "psid-unknown"},
+		{Platform: "instagram", ChannelID: "page", ExternalID: "psid-open"},
+	})
+	require.NoError(t, err)
+	require.Len(t, locked, 1, "only the open conversation of a known sender")
+	got := locked[store.Sender{Platform: "messenger", ChannelID: "page", ExternalID: "psid-open"}]
+	require.Equal(t, open["psid-open"], got.ID)
+	require.Equal(t, "bot", got.Status)
+}
