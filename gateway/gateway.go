@@ -36,9 +36,9 @@ import (
 const MaxWebhookBody = 4 << 20
 
 // The queues a shopper waits on (replies, and the effects such as order
-// look-ups that lead to replies) fetch again within replyFetchCooldown of
-// an insert notification or a finished job, and poll every
-// replyPollInterval for jobs whose notification was rate-limited away.
+// look-ups that lead to replies) fetch within replyFetchCooldown of an
+// insert notification, and poll every replyPollInterval (plus River's
+// jitter of up to 10 ms) for jobs whose notification was rate-limited away.
 const (
 	replyFetchCooldown = 2 * time.Millisecond
 	replyPollInterval  = 10 * time.Millisecond
@@ -108,13 +108,13 @@ func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (_ *Gateway, err e
 		Workers:              workers,
 		JobTimeout:           cfg.Outbox.JobTimeout,
 		RescueStuckJobsAfter: cfg.Outbox.RescueAfter,
-		// River sends an insert NOTIFY at most once per FetchCooldown, from
-		// inside the inserting transaction. PostgreSQL serializes the
-		// commits of all notifying transactions on one lock held through the
-		// WAL flush, so notifying on every webhook would cap throughput at
-		// one fsync per message. The queues below fetch within milliseconds
-		// of a notification or a finished job instead.
-		FetchCooldown:     20 * time.Millisecond,
+		// River sends an insert NOTIFY at most once per FetchCooldown (per
+		// queue), from inside the inserting transaction. PostgreSQL
+		// serializes the commits of all notifying transactions on one lock
+		// held through the WAL flush, so a notification per webhook would
+		// cap throughput near one fsync per message; between notifications
+		// the reply queues poll (replyPollInterval).
+		FetchCooldown:     5 * time.Millisecond,
 		FetchPollInterval: 250 * time.Millisecond,
 		// Migration 00006 dropped River's GIN indexes on job args and
 		// metadata; the nightly reindex covers the indexes that remain.
