@@ -49,9 +49,10 @@ const (
 type Gateway struct {
 	cfg  Config
 	pool *pgxpool.Pool
-	// outboxPool serves the workers. Webhook acknowledgements wait on
-	// the main pool only, so a burst of sends never delays an ack.
-	outboxPool *pgxpool.Pool
+	// servicePool serves the conversation service (webhooks, effect
+	// results) and outboxPool the workers, so a burst of sends never
+	// delays an ack. The console and the APIs use pool.
+	servicePool, outboxPool *pgxpool.Pool
 	jobs       *river.Client[pgx.Tx]
 	app        *fiber.App
 	service    *conversation.Service
@@ -62,15 +63,19 @@ type Gateway struct {
 // New assembles a gateway on a migrated database.
 func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (_ *Gateway, err error) {
 	g := &Gateway{cfg: cfg, pool: pool}
-	outboxCfg := pool.Config().Copy()
-	outboxCfg.MaxConns = int32(min(max(cfg.Outbox.Workers/4, 4), 32))
-	outboxPool, err := pgxpool.NewWithConfig(ctx, outboxCfg)
+	servicePool, err := hotPool(ctx, pool, serviceConns)
 	if err != nil {
+		return nil, fmt.Errorf("connect service pool: %w", err)
+	}
+	outboxPool, err := hotPool(ctx, pool, int32(min(max(cfg.Outbox.Workers/4, 4), 32)))
+	if err != nil {
+		servicePool.Close()
 		return nil, fmt.Errorf("connect outbox pool: %w", err)
 	}
-	g.outboxPool = outboxPool
+	g.servicePool, g.outboxPool = servicePool, outboxPool
 	defer func() {
 		if err != nil {
+			servicePool.Close()
 			outboxPool.Close()
 			if g.stub != nil {
 				g.stub.Close()
@@ -141,7 +146,7 @@ func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (_ *Gateway, err e
 	if err != nil {
 		return nil, fmt.Errorf("bot configuration: %w", err)
 	}
-	g.service = conversation.NewService(pool, jobs, bot)
+	g.service = conversation.NewService(servicePool, jobs, bot)
 	effectWorker.Events = g.service
 
 	g.app = fiber.New(fiber.Config{
@@ -225,8 +230,27 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	if g.stub != nil {
 		g.stub.Close()
 	}
+	g.servicePool.Close()
 	g.outboxPool.Close()
 	return errors.Join(errHTTP, errJobs)
+}
+
+// serviceConns bounds the conversation service's pool: webhooks use at
+// most two connections at a time (conversation.Service shares their
+// transactions), effect results one per effect worker.
+const serviceConns = 16
+
+// hotPool opens a pool like main for the statements run for every message.
+// They look rows up by key, so PostgreSQL's generic plans serve them; by
+// default it keeps re-planning some of them (the one-statement apply, the
+// array joins) at every execution, which cost a tenth of the machine's CPU
+// at 500 messages/s. The console keeps the default on the main pool: some
+// of its queries need the parameter values to use partial indexes.
+func hotPool(ctx context.Context, main *pgxpool.Pool, maxConns int32) (*pgxpool.Pool, error) {
+	cfg := main.Config().Copy()
+	cfg.MaxConns = maxConns
+	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	return pgxpool.NewWithConfig(ctx, cfg)
 }
 
 func (g *Gateway) health(c *fiber.Ctx) error {
