@@ -41,7 +41,7 @@ const MaxWebhookBody = 4 << 20
 // jitter of up to 10 ms) for jobs whose notification was rate-limited away.
 const (
 	replyFetchCooldown = 2 * time.Millisecond
-	replyPollInterval  = 10 * time.Millisecond
+	replyPollInterval  = 50 * time.Millisecond
 )
 
 // Gateway is one Frontdesk process: webhook endpoints, the conversation
