@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -468,6 +469,17 @@ meta:
 
 // createDatabase makes a fresh database on the server and returns its URL
 // and a function dropping it.
+// withDatabase names another database on the server of connString (a URL
+// or keyword/value string), keeping its other settings: a Unix socket
+// directory, sslmode.
+func withDatabase(connString, name string) string {
+	if u, err := url.Parse(connString); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		u.Path = "/" + name
+		return u.String()
+	}
+	return connString + " dbname=" + name // a later keyword wins
+}
+
 func createDatabase(ctx context.Context, serverURL string) (string, func(), error) {
 	admin, err := pgx.Connect(ctx, serverURL)
 	if err != nil {
@@ -478,12 +490,7 @@ func createDatabase(ctx context.Context, serverURL string) (string, func(), erro
 		admin.Close(ctx)
 		return "", nil, fmt.Errorf("create database: %w", err)
 	}
-	cfg := admin.Config()
-	url := fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
-	if cfg.Password != "" {
-		url = fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Password, cfg.Host, cfg.Port, name)
-	}
-	return url, func() {
+	return withDatabase(serverURL, name), func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") //nolint:errcheck
