@@ -67,7 +67,7 @@ type ChannelConfig struct {
 
 // OutboxConfig tunes delivery.
 type OutboxConfig struct {
-	// Workers is how many sends run at once in this process.
+	// Workers is how many send jobs run at once in this process.
 	Workers int `yaml:"workers"`
 	// RetryBase is the first retry delay of a failed send; it doubles.
 	RetryBase time.Duration `yaml:"retry_base"`

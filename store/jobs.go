@@ -6,10 +6,11 @@ import (
 	"github.com/riverqueue/river"
 )
 
-// SendArgs is the outbox job: deliver these outbound messages, in order.
-// One job carries all the replies to one event so they reach the shopper
-// in the order the bot wrote them. It carries ids only; the worker reads
-// the rows.
+// SendArgs is the outbox job: deliver these outbound messages. One job
+// carries the replies written by one transaction — of one event, or of the
+// webhooks the conversation service applied together — and the worker sends
+// each conversation's in the order of MessageIDs. It carries ids only; the
+// worker reads the rows.
 type SendArgs struct {
 	MessageIDs []int64 `json:"message_ids"`
 }
