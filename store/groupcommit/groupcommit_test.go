@@ -60,39 +60,36 @@ func TestLoneCallerCommitsAlone(t *testing.T) {
 	require.Equal(t, []int{1, 1, 1}, r.sizes())
 }
 
+// queueBehindFirst commits item 0 and, while its commit is held, queues
+// items 1 to n-1; then it lets the commits run and returns each item's error.
+func queueBehindFirst(t *testing.T, g *groupcommit.Group[int], r *recorder, n int) []error {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	wg.Go(func() { errs[0] = g.Do(context.Background(), 0) })
+	<-r.entered // the first batch is committing: the others must queue
+	for i := 1; i < n; i++ {
+		wg.Go(func() { errs[i] = g.Do(context.Background(), i) })
+	}
+	waitPending(t, g, n-1)
+	close(r.release)
+	wg.Wait()
+	return errs
+}
+
 func TestCallersArrivingDuringACommitShareTheNext(t *testing.T) {
 	t.Parallel()
 	r := newRecorder()
-	g := groupcommit.New(10, 1, r.commit)
-	var wg sync.WaitGroup
-	errs := make([]error, 6)
-	wg.Go(func() { errs[0] = g.Do(context.Background(), 0) })
-	<-r.entered // the first batch is committing: the others must queue
-	for i := 1; i < 6; i++ {
-		wg.Go(func() { errs[i] = g.Do(context.Background(), i) })
-	}
-	waitPending(t, g, 5)
-	close(r.release)
-	wg.Wait()
-	for _, err := range errs {
-		require.NoError(t, err)
-	}
+	errs := queueBehindFirst(t, groupcommit.New(10, 1, r.commit), r, 6)
+	require.Equal(t, make([]error, 6), errs)
 	require.Equal(t, []int{1, 5}, r.sizes())
 }
 
 func TestBatchSizeIsCapped(t *testing.T) {
 	t.Parallel()
 	r := newRecorder()
-	g := groupcommit.New(2, 1, r.commit)
-	var wg sync.WaitGroup
-	wg.Go(func() { require.NoError(t, g.Do(context.Background(), 0)) })
-	<-r.entered
-	for i := 1; i < 6; i++ {
-		wg.Go(func() { require.NoError(t, g.Do(context.Background(), i)) })
-	}
-	waitPending(t, g, 5)
-	close(r.release)
-	wg.Wait()
+	errs := queueBehindFirst(t, groupcommit.New(2, 1, r.commit), r, 6)
+	require.Equal(t, make([]error, 6), errs)
 	require.Equal(t, []int{1, 2, 2, 1}, r.sizes())
 }
 
@@ -106,17 +103,7 @@ func TestFailedBatchRetriesEachItemAlone(t *testing.T) {
 		}
 		return nil
 	}
-	g := groupcommit.New(10, 1, r.commit)
-	var wg sync.WaitGroup
-	errs := make([]error, 5)
-	wg.Go(func() { errs[0] = g.Do(context.Background(), 0) })
-	<-r.entered
-	for i := 1; i < 5; i++ {
-		wg.Go(func() { errs[i] = g.Do(context.Background(), i) })
-	}
-	waitPending(t, g, 4)
-	close(r.release)
-	wg.Wait()
+	errs := queueBehindFirst(t, groupcommit.New(10, 1, r.commit), r, 5)
 	require.Equal(t, []error{nil, nil, nil, bad, nil}, errs)
 	require.Equal(t, []int{1, 4, 1, 1, 1, 1}, r.sizes(), "the failed batch of four is retried item by item")
 }
