@@ -88,9 +88,10 @@ type Sender struct {
 }
 
 // LockOpenConversationsOf locks, in one statement, the open conversations
-// of several senders, in the order of their keys (platform, channel,
-// external id): transactions that lock several conversations all take them
-// in that order. Senders without an open conversation are left out.
+// of several senders, in the byte order of their keys (platform, channel,
+// external id), as Go compares strings: transactions that lock several
+// conversations all take them in that order. Senders without an open
+// conversation are left out.
 func LockOpenConversationsOf(ctx context.Context, db DBTX, senders []Sender) (map[Sender]Conversation, error) {
 	platforms := make([]string, len(senders))
 	channels := make([]string, len(senders))
@@ -101,7 +102,7 @@ func LockOpenConversationsOf(ctx context.Context, db DBTX, senders []Sender) (ma
 	rows, err := db.Query(ctx, conversationSelect+`
 		WHERE (i.platform, i.channel_id, i.external_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))
 			AND c.status <> 'resolved'
-		ORDER BY i.platform, i.channel_id, i.external_id
+		ORDER BY i.platform COLLATE "C", i.channel_id COLLATE "C", i.external_id COLLATE "C"
 		FOR UPDATE OF c`, platforms, channels, externals)
 	if err != nil {
 		return nil, fmt.Errorf("lock conversations: %w", interpret(err))
