@@ -93,11 +93,14 @@ type ConsistencyReport struct {
 	LostUpdates int
 	Missing     int
 	Duplicate   int
+	// Rejected counts webhooks not answered 200 (Meta would deliver them
+	// again; the load generator does not), which also show as missing.
+	Rejected int
 }
 
 func (c ConsistencyReport) String() string {
-	return fmt.Sprintf("consistency: %d conversations × %d messages in flight at once: lost updates %d, missing replies %d, duplicate replies %d",
-		c.Conversations, c.Messages, c.LostUpdates, c.Missing, c.Duplicate)
+	return fmt.Sprintf("consistency: %d conversations × %d messages in flight at once: lost updates %d, missing replies %d, duplicate replies %d, rejected webhooks %d",
+		c.Conversations, c.Messages, c.LostUpdates, c.Missing, c.Duplicate, c.Rejected)
 }
 
 // Report is a whole run.
@@ -367,13 +370,16 @@ func (r *run) consistency(ctx context.Context, pool *pgxpool.Pool) (ConsistencyR
 	}
 	r.mu.Unlock()
 	var wg sync.WaitGroup
+	var rejected atomic.Int64
 	for i := range o.HotSenders {
 		for j := range o.HotBurst {
 			wg.Go(func() {
 				shopper := "hot-" + strconv.Itoa(i)
 				body := meta.MessageWebhook(conversation.Messenger, pageID, shopper,
 					fmt.Sprintf("m_hot_%d_%d", i, j), "burst "+strconv.Itoa(j), "", time.Now())
-				r.post(ctx, r.urls[(i+j)%len(r.urls)], body)
+				if _, status := r.post(ctx, r.urls[(i+j)%len(r.urls)], body); status != http.StatusOK {
+					rejected.Add(1)
+				}
 			})
 		}
 	}
@@ -387,7 +393,7 @@ func (r *run) consistency(ctx context.Context, pool *pgxpool.Pool) (ConsistencyR
 		return true
 	})
 
-	c := ConsistencyReport{Conversations: o.HotSenders, Messages: o.HotBurst}
+	c := ConsistencyReport{Conversations: o.HotSenders, Messages: o.HotBurst, Rejected: int(rejected.Load())}
 	r.mu.Lock()
 	for _, left := range r.expectHot {
 		c.Missing += left
