@@ -23,13 +23,14 @@ func TestShortRunAnswersEveryMessageOnce(t *testing.T) {
 	// Gateway warnings and errors go to the test's log.
 	ctx := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel).WithContext(context.Background())
 	report, err := loadgen.Run(ctx, loadgen.Options{
-		ServerURL:    storetest.ServerURL(),
-		Rate:         100,
-		Duration:     time.Second,
-		Gateways:     2,
-		HotSenders:   3,
-		HotBurst:     10,
-		DrainTimeout: 20 * time.Second,
+		ServerURL:  storetest.ServerURL(),
+		Rate:       100,
+		Duration:   time.Second,
+		Gateways:   2,
+		HotSenders: 3,
+		HotBurst:   10,
+		// The whole suite runs at once under -race: replies may lag seconds.
+		DrainTimeout: time.Minute,
 		// Small pools: other test packages share the database server.
 		DBConns:       8,
 		OutboxWorkers: 16,
