@@ -25,18 +25,18 @@ func migrate(ctx context.Context, args []string) error {
 	return nil
 }
 
-// webhookConns sizes the pool that webhooks (and the console) use; the
-// outbox workers have their own (see gateway.New).
-const webhookConns = 40
+// mainConns sizes the pool of the console, the APIs and migrations;
+// webhooks and the outbox workers have pools of their own (gateway.New).
+// It is larger than pgxpool's default (4 on two cores) so that agents'
+// pages and API calls do not queue behind one another.
+const mainConns = 40
 
 func openDatabase(ctx context.Context) (*pgxpool.Pool, error) {
 	url := os.Getenv("DATABASE_URL")
 	if url == "" {
 		return nil, errors.New("DATABASE_URL is not set (make run starts a local PostgreSQL and sets it)")
 	}
-	// pgxpool's default (4 on two cores) would let four webhooks commit
-	// at a time; acknowledgements wait on this pool, so it is larger.
-	return store.Open(ctx, url, webhookConns)
+	return store.Open(ctx, url, mainConns)
 }
 
 // openMigrated opens DATABASE_URL and applies the migrations: every
