@@ -63,11 +63,11 @@ type Gateway struct {
 // New assembles a gateway on a migrated database.
 func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (_ *Gateway, err error) {
 	g := &Gateway{cfg: cfg, pool: pool}
-	servicePool, err := hotPool(ctx, pool, serviceConns)
+	servicePool, err := ownPool(ctx, pool, serviceConns)
 	if err != nil {
 		return nil, fmt.Errorf("connect service pool: %w", err)
 	}
-	outboxPool, err := hotPool(ctx, pool, int32(min(max(cfg.Outbox.Workers/4, 4), 32)))
+	outboxPool, err := ownPool(ctx, pool, int32(min(max(cfg.Outbox.Workers/4, 4), 32)))
 	if err != nil {
 		servicePool.Close()
 		return nil, fmt.Errorf("connect outbox pool: %w", err)
@@ -240,16 +240,17 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 // transactions), effect results one per effect worker.
 const serviceConns = 16
 
-// hotPool opens a pool like main for the statements run for every message.
-// They look rows up by key, so PostgreSQL's generic plans serve them; by
-// default it keeps re-planning some of them (the one-statement apply, the
-// array joins) at every execution, which cost a tenth of the machine's CPU
-// at 500 messages/s. The console keeps the default on the main pool: some
-// of its queries need the parameter values to use partial indexes.
-func hotPool(ctx context.Context, main *pgxpool.Pool, maxConns int32) (*pgxpool.Pool, error) {
+// ownPool opens a pool like main, of at most maxConns connections.
+//
+// These pools keep PostgreSQL's default plan choice. Forcing generic plans
+// (plan_cache_mode) saved the tenth of the CPU spent re-planning at 500
+// messages/s, but 4 of 14 benchmark runs with it ran at about half speed,
+// and none without it. The likely cause, not proven: a connection keeps
+// the generic plan it made on first use, when a new database's tables are
+// still empty.
+func ownPool(ctx context.Context, main *pgxpool.Pool, maxConns int32) (*pgxpool.Pool, error) {
 	cfg := main.Config().Copy()
 	cfg.MaxConns = maxConns
-	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
 	return pgxpool.NewWithConfig(ctx, cfg)
 }
 
