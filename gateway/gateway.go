@@ -53,9 +53,9 @@ type Gateway struct {
 	// results) and outboxPool the workers, so a burst of sends never
 	// delays an ack. The console and the APIs use pool.
 	servicePool, outboxPool *pgxpool.Pool
-	jobs       *river.Client[pgx.Tx]
-	app        *fiber.App
-	service    *conversation.Service
+	jobs                    *river.Client[pgx.Tx]
+	app                     *fiber.App
+	service                 *conversation.Service
 	// stub is the built-in Graph API stand-in, when meta.graph_url is "builtin".
 	stub *graphstub.Server
 }
