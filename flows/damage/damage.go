@@ -109,13 +109,7 @@ func Step(t *turn.Turn) bool {
 		addEvidence(t)
 		skus := t.PickItems(o, false)
 		if len(skus) == 0 {
-			if t.WantsOtherTopic() {
-				return false
-			}
-			if !t.Retry("item") {
-				t.Ask("damage_ask_item_retry", t.ItemOptions(o, false))
-			}
-			return true
+			return t.Reask("item", "damage_ask_item_retry", t.ItemOptions(o, false))
 		}
 		t.Passed("item")
 		askPhoto(t, o, skus[0])
@@ -179,13 +173,7 @@ func Step(t *turn.Turn) bool {
 		}
 		res := resolutionOf(t)
 		if res == "" {
-			if t.WantsOtherTopic() {
-				return false
-			}
-			if !t.Retry("resolution") {
-				t.Ask("damage_ask_resolution_retry", resolutionOptions(t))
-			}
-			return true
+			return t.Reask("resolution", "damage_ask_resolution_retry", resolutionOptions(t))
 		}
 		t.Passed("resolution")
 		t.Data[turn.KeyResolution] = res

@@ -108,13 +108,7 @@ func Step(t *turn.Turn) bool {
 		}
 		skus := t.PickItems(o, true)
 		if len(skus) == 0 {
-			if t.WantsOtherTopic() {
-				return false
-			}
-			if !t.Retry("items") {
-				t.Ask("return_ask_items_retry", t.ItemOptions(o, true))
-			}
-			return true
+			return t.Reask("items", "return_ask_items_retry", t.ItemOptions(o, true))
 		}
 		t.Passed("items")
 		chooseItems(t, o, skus)
@@ -125,13 +119,7 @@ func Step(t *turn.Turn) bool {
 		}
 		reason := reasonOf(t)
 		if reason == "" {
-			if t.WantsOtherTopic() {
-				return false
-			}
-			if !t.Retry("reason") {
-				t.Ask("return_ask_reason_retry", reasonOptions(t))
-			}
-			return true
+			return t.Reask("reason", "return_ask_reason_retry", reasonOptions(t))
 		}
 		t.Passed("reason")
 		t.Data[turn.KeyReason] = reason
@@ -148,13 +136,7 @@ func Step(t *turn.Turn) bool {
 		}
 		res := resolutionOf(t)
 		if res == "" {
-			if t.WantsOtherTopic() {
-				return false
-			}
-			if !t.Retry("resolution") {
-				t.Ask("return_ask_resolution_retry", resolutionOptions(t))
-			}
-			return true
+			return t.Reask("resolution", "return_ask_resolution_retry", resolutionOptions(t))
 		}
 		t.Passed("resolution")
 		resolve(t, o, res)

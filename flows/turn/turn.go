@@ -336,6 +336,20 @@ func (t *Turn) Retry(step string) bool {
 	return true
 }
 
+// Reask answers a message that gave nothing usable at step. It returns
+// false when the shopper has turned to another topic, so the router takes
+// the message; otherwise it asks again (key, with opts), or hands off after
+// the second miss in a row, and returns true: the message is handled.
+func (t *Turn) Reask(step, key string, opts []Option) bool {
+	if t.WantsOtherTopic() {
+		return false
+	}
+	if !t.Retry(step) {
+		t.Ask(key, opts)
+	}
+	return true
+}
+
 // Clip cuts s to n characters.
 func Clip(s string, n int) string {
 	if r := []rune(s); len(r) > n {
