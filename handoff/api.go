@@ -68,11 +68,7 @@ func (h *handler) apiMe(c *fiber.Ctx, a *Actor) error {
 }
 
 func (h *handler) apiQueue(c *fiber.Ctx, a *Actor) error {
-	p, err := queueParams(func(k string) string { return c.Query(k) })
-	if err != nil {
-		return err
-	}
-	v, err := h.svc.queue(c.UserContext(), a, p)
+	v, _, err := h.loadQueue(c.UserContext(), a, func(k string) string { return c.Query(k) })
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package handoff
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -143,16 +144,22 @@ type queueBody struct {
 	Query string
 }
 
+// loadQueue reads the queue's filters with get and loads the view they select.
+func (h *handler) loadQueue(ctx context.Context, a *Actor, get func(string) string) (QueueView, QueueParams, error) {
+	p, err := queueParams(get)
+	if err != nil {
+		return QueueView{}, p, err
+	}
+	v, err := h.svc.queue(ctx, a, p)
+	return v, p, err
+}
+
 func (h *handler) queuePage(c *fiber.Ctx, a *Actor) error {
 	return h.showQueue(c, a, http.StatusOK, "", c.Query)
 }
 
 func (h *handler) showQueue(c *fiber.Ctx, a *Actor, status int, errMsg string, get func(string, ...string) string) error {
-	p, err := queueParams(func(k string) string { return get(k) })
-	if err != nil {
-		return err
-	}
-	v, err := h.svc.queue(c.UserContext(), a, p)
+	v, p, err := h.loadQueue(c.UserContext(), a, func(k string) string { return get(k) })
 	if err != nil {
 		return err
 	}
@@ -161,11 +168,7 @@ func (h *handler) showQueue(c *fiber.Ctx, a *Actor, status int, errMsg string, g
 }
 
 func (h *handler) queueFragment(c *fiber.Ctx, a *Actor) error {
-	p, err := queueParams(func(k string) string { return c.Query(k) })
-	if err != nil {
-		return err
-	}
-	v, err := h.svc.queue(c.UserContext(), a, p)
+	v, p, err := h.loadQueue(c.UserContext(), a, func(k string) string { return c.Query(k) })
 	if err != nil {
 		return err
 	}
