@@ -119,9 +119,6 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[store.SendArgs]) e
 		}
 		threads[i] = append(threads[i], d)
 	}
-	if len(threads) == 1 {
-		return w.sendThread(ctx, job, threads[0])
-	}
 	errs := make([]error, len(threads))
 	var wg sync.WaitGroup
 	for i, thread := range threads {
