@@ -63,18 +63,42 @@ func (s *Service) decide(ctx context.Context, tx pgx.Tx, conv store.Conversation
 
 // jobBatch collects the jobs of the events one transaction applies; they
 // are inserted together, in one statement, before it commits. All their
-// replies go out in one send job, which keeps each conversation's replies
+// replies go out together — in one dispatch after the commit or, without
+// a dispatcher, in one send job — which keeps each conversation's replies
 // in order and sends different conversations' at the same time: a job per
 // event would cost a queue insert, fetch and completion per reply.
 type jobBatch struct {
-	replyIDs []int64
-	others   []river.InsertManyParams
+	replies []QueuedReply
+	others  []river.InsertManyParams
+	// claimedUntil is when the dispatcher's claim on the replies lapses;
+	// nil without a dispatcher.
+	claimedUntil *time.Time
 }
 
+// newJobBatch starts the jobs of a transaction beginning now.
+func (s *Service) newJobBatch() jobBatch {
+	if s.dispatcher == nil {
+		return jobBatch{}
+	}
+	t := s.nowFn().Add(s.dispatchClaim)
+	return jobBatch{claimedUntil: &t}
+}
+
+// QueuedReply names a reply written by a transaction, for its dispatcher.
+type QueuedReply struct {
+	ConversationID, MessageID int64
+}
+
+// insertJobs inserts the jobs in tx. The replies go out in one send job or,
+// with a dispatcher, by dispatch once tx has committed.
 func (s *Service) insertJobs(ctx context.Context, tx pgx.Tx, jobs jobBatch) error {
 	all := jobs.others
-	if len(jobs.replyIDs) > 0 {
-		all = append([]river.InsertManyParams{{Args: store.SendArgs{MessageIDs: jobs.replyIDs}}}, all...)
+	if len(jobs.replies) > 0 && s.dispatcher == nil {
+		ids := make([]int64, len(jobs.replies))
+		for i, r := range jobs.replies {
+			ids[i] = r.MessageID
+		}
+		all = append([]river.InsertManyParams{{Args: store.SendArgs{MessageIDs: ids}}}, all...)
 	}
 	if len(all) == 0 {
 		return nil
@@ -83,6 +107,13 @@ func (s *Service) insertJobs(ctx context.Context, tx pgx.Tx, jobs jobBatch) erro
 		return fmt.Errorf("queue replies and effects: %w", err)
 	}
 	return nil
+}
+
+// dispatch hands the replies of a committed batch to the dispatcher.
+func (s *Service) dispatch(jobs jobBatch) {
+	if s.dispatcher != nil && len(jobs.replies) > 0 {
+		s.dispatcher.Dispatch(jobs.replies, *jobs.claimedUntil)
+	}
 }
 
 // queueWork adds to jobs the job that sends replyIDs and one job per
@@ -96,7 +127,9 @@ func (s *Service) queueWork(ctx context.Context, tx pgx.Tx, jobs *jobBatch, conv
 			return err
 		}
 	}
-	jobs.replyIDs = append(jobs.replyIDs, replyIDs...)
+	for _, id := range replyIDs {
+		jobs.replies = append(jobs.replies, QueuedReply{ConversationID: conversationID, MessageID: id})
+	}
 	for _, e := range work.effects {
 		raw, err := json.Marshal(e)
 		if err != nil {
@@ -116,7 +149,8 @@ func (s *Service) queueWork(ctx context.Context, tx pgx.Tx, jobs *jobBatch, conv
 // like a message's. While a person owns the conversation it changes nothing:
 // the result arrived too late to matter.
 func (s *Service) ApplyBotEvent(ctx context.Context, id ConversationID, ev BotEvent) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	var jobs jobBatch
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		conv, err := store.LockConversation(ctx, tx, int64(id))
 		if err != nil {
 			return fmt.Errorf("lock conversation: %w", err)
@@ -141,14 +175,20 @@ func (s *Service) ApplyBotEvent(ctx context.Context, id ConversationID, ev BotEv
 		if err != nil {
 			return err
 		}
-		replyIDs, err := store.ApplyEvent(ctx, tx, conv.ID, conv.Platform, u, string(AuthorBot), work.replies, now)
+		jobs = s.newJobBatch()
+		replyIDs, err := store.ApplyEvent(ctx, tx, conv.ID, conv.Platform, u, string(AuthorBot), work.replies,
+			jobs.claimedUntil, now)
 		if err != nil {
 			return err
 		}
-		var jobs jobBatch
 		if err := s.queueWork(ctx, tx, &jobs, conv.ID, replyIDs, work, now); err != nil {
 			return err
 		}
 		return s.insertJobs(ctx, tx, jobs)
 	})
+	if err != nil {
+		return err
+	}
+	s.dispatch(jobs)
+	return nil
 }

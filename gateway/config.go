@@ -74,7 +74,8 @@ type OutboxConfig struct {
 	// RescueAfter is how long a send may stay claimed by a process that
 	// died before another process takes it over.
 	RescueAfter time.Duration `yaml:"rescue_after"`
-	// JobTimeout bounds one delivery job.
+	// JobTimeout bounds one delivery job, and one dispatch of replies
+	// (outbox.Dispatcher).
 	JobTimeout time.Duration `yaml:"job_timeout"`
 	// Disabled runs no workers in this process (another process sends).
 	Disabled bool `yaml:"disabled"`

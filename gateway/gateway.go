@@ -54,6 +54,7 @@ type Gateway struct {
 	// delays an ack. The console and the APIs use pool.
 	servicePool, outboxPool *pgxpool.Pool
 	jobs                    *river.Client[pgx.Tx]
+	dispatcher              *outbox.Dispatcher // nil when the outbox is disabled
 	app                     *fiber.App
 	service                 *conversation.Service
 	// stub is the built-in Graph API stand-in, when meta.graph_url is "builtin".
@@ -95,11 +96,13 @@ func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (_ *Gateway, err e
 	})
 
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &outbox.SendWorker{
+	sendWorker := &outbox.SendWorker{
 		Pool:      outboxPool,
 		Senders:   map[conversation.Platform]channels.Sender{conversation.Messenger: adapter, conversation.Instagram: adapter},
 		RetryBase: cfg.Outbox.RetryBase,
-	})
+	}
+	river.AddWorker(workers, sendWorker)
+	river.AddWorker(workers, &outbox.RescueWorker{Pool: outboxPool})
 	river.AddWorker(workers, &outbox.ProfileWorker{
 		Pool:     outboxPool,
 		Fetchers: map[conversation.Platform]channels.ProfileFetcher{conversation.Messenger: adapter, conversation.Instagram: adapter},
@@ -134,6 +137,7 @@ func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (_ *Gateway, err e
 			store.QueueProfiles: {MaxWorkers: 5},
 			store.QueueEffects:  {MaxWorkers: 10, FetchCooldown: replyFetchCooldown, FetchPollInterval: replyPollInterval},
 		}
+		riverCfg.PeriodicJobs = []*river.PeriodicJob{outbox.RescuePeriodicJob(rescueInterval(cfg.Outbox.RescueAfter))}
 	}
 	jobs, err := river.NewClient(riverpgxv5.New(outboxPool), riverCfg)
 	if err != nil {
@@ -148,6 +152,10 @@ func New(ctx context.Context, cfg Config, pool *pgxpool.Pool) (_ *Gateway, err e
 	}
 	g.service = conversation.NewService(servicePool, jobs, bot)
 	effectWorker.Events = g.service
+	if !cfg.Outbox.Disabled {
+		g.dispatcher = outbox.NewDispatcher(ctx, sendWorker, jobs, cfg.Outbox.Workers, cfg.Outbox.JobTimeout)
+		g.service.DispatchReplies(g.dispatcher, cfg.Outbox.RescueAfter)
+	}
 
 	g.app = fiber.New(fiber.Config{
 		BodyLimit:             MaxWebhookBody,
@@ -223,8 +231,9 @@ func (g *Gateway) GraphStub() *graphstub.Server { return g.stub }
 // Shutdown stops taking requests, lets running sends finish, and stops.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	errHTTP := g.app.ShutdownWithContext(ctx)
-	var errJobs error
+	var errDispatch, errJobs error
 	if !g.cfg.Outbox.Disabled {
+		errDispatch = g.dispatcher.Wait(ctx)
 		errJobs = g.jobs.Stop(ctx)
 	}
 	if g.stub != nil {
@@ -232,7 +241,13 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	}
 	g.servicePool.Close()
 	g.outboxPool.Close()
-	return errors.Join(errHTTP, errJobs)
+	return errors.Join(errHTTP, errDispatch, errJobs)
+}
+
+// rescueInterval is how often lapsed send claims are looked for: a
+// quarter of the claim, within [1s, 30s].
+func rescueInterval(claim time.Duration) time.Duration {
+	return min(max(claim/4, time.Second), 30*time.Second)
 }
 
 // serviceConns bounds the conversation service's pool: webhooks use at

@@ -9,8 +9,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -329,13 +331,15 @@ func TestTransientGraphErrorsAreRetried(t *testing.T) {
 	waitFor(t, "reply marked sent", func() bool {
 		return count(t, b.pool, `SELECT count(*) FROM messages WHERE direction = 'out' AND status = 'sent'`) == 1
 	})
-	require.Equal(t, 3, count(t, b.pool, `SELECT attempt FROM river_job WHERE kind = 'send_messages'`))
+	// The dispatcher's try failed, so did River's first; its second sent.
+	require.Equal(t, 3, count(t, b.pool, `SELECT attempt + (args->>'tried')::int FROM river_job WHERE kind = 'send_messages'`))
 	require.Never(t, func() bool { return len(b.stub.SentTo("psid-retry")) > 1 }, 300*time.Millisecond, 20*time.Millisecond)
 }
 
 // TestOneShopperFailingDoesNotHoldBackAnother sends one webhook carrying
-// two shoppers' messages: their replies share a send job, and a failure to
-// reach one shopper neither delays nor repeats the reply to the other.
+// two shoppers' messages: their replies are dispatched together, and a
+// failure to reach one shopper neither delays nor repeats the reply to the
+// other.
 func TestOneShopperFailingDoesNotHoldBackAnother(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -345,8 +349,10 @@ func TestOneShopperFailingDoesNotHoldBackAnother(t *testing.T) {
 
 	waitFor(t, "reply to the reachable shopper", func() bool { return len(b.stub.SentTo("psid-fine")) == 1 })
 	waitFor(t, "reply to the other after a retry", func() bool { return len(b.stub.SentTo("psid-flaky")) == 1 })
-	require.Equal(t, 1, count(t, b.pool, `SELECT count(*) FROM river_job WHERE kind = 'send_messages'`), "one job for both replies")
-	require.Equal(t, 2, count(t, b.pool, `SELECT attempt FROM river_job WHERE kind = 'send_messages'`))
+	// Only the failed reply went to River, and its first attempt there sent it.
+	require.Equal(t, 1, count(t, b.pool, `SELECT count(*) FROM river_job WHERE kind = 'send_messages'`))
+	require.Equal(t, 1, count(t, b.pool, `SELECT jsonb_array_length(args->'message_ids') FROM river_job WHERE kind = 'send_messages'`))
+	require.Equal(t, 2, count(t, b.pool, `SELECT attempt + (args->>'tried')::int FROM river_job WHERE kind = 'send_messages'`))
 	require.Never(t, func() bool {
 		return len(b.stub.SentTo("psid-fine")) > 1 || len(b.stub.SentTo("psid-flaky")) > 1
 	}, 300*time.Millisecond, 20*time.Millisecond, "the retry sent again what had been sent")
@@ -383,7 +389,7 @@ func TestExpiredTokenFailsVisiblyWithoutRetry(t *testing.T) {
 		return count(t, b.pool, `SELECT count(*) FROM messages WHERE direction = 'out' AND status = 'failed' AND failure_reason LIKE '%190%'`) == 1
 	})
 	require.Equal(t, 1, count(t, b.pool, `SELECT count(*) FROM channels WHERE external_id = $1 AND needs_reauth`, pageID))
-	require.Equal(t, 1, count(t, b.pool, `SELECT attempt FROM river_job WHERE kind = 'send_messages'`), "no retry after 190")
+	require.Equal(t, 0, count(t, b.pool, `SELECT count(*) FROM river_job WHERE kind = 'send_messages'`), "no retry after 190")
 	require.Empty(t, b.stub.SentTo("psid-190"))
 }
 
@@ -405,4 +411,78 @@ func echo(recipient, mid, text, metadata string) []byte {
 	return []byte(fmt.Sprintf(`{"object":"page","entry":[{"id":"%s","time":1,"messaging":[{"sender":{"id":"%s"},
 		"recipient":{"id":"%s"},"timestamp":%d,"message":{"is_echo":true,"app_id":1517776481860111,
 		"metadata":%q,"mid":"%s","text":%q}}]}]}`, pageID, pageID, recipient, time.Now().UnixMilli(), metadata, mid, text))
+}
+
+// TestRepliesOfOneConversationKeepTheirOrder holds the Graph API's answer
+// to a shopper's first reply: the reply to their second message, though
+// committed and dispatched, waits for it, and they arrive in order.
+func TestRepliesOfOneConversationKeepTheirOrder(t *testing.T) {
+	t.Parallel()
+	pool, dbURL := storetest.NewDB(t)
+	stub, stubURL := newStub(t)
+	held := make(chan struct{})
+	release := make(chan struct{})
+	var sends atomic.Int32
+	graph := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && sends.Add(1) == 1 {
+			close(held)
+			<-release
+		}
+		proxy(t, w, r, stubURL)
+	}))
+	t.Cleanup(graph.Close)
+	var releaseOnce sync.Once
+	releaseSend := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(releaseSend) // before graph.Close, which waits for the held send
+	url := startGateway(t, dbURL, testConfig(graph.URL))
+
+	require.Equal(t, http.StatusOK, post(t, url, message("psid-order", "mid.o1", "hello")))
+	<-held
+	require.Equal(t, http.StatusOK, post(t, url, message("psid-order", "mid.o2", "what?")))
+	waitFor(t, "both replies written", func() bool {
+		return count(t, pool, `SELECT count(*) FROM messages WHERE direction = 'out'`) == 2
+	})
+	require.Never(t, func() bool { return len(stub.SentTo("psid-order")) > 0 }, 300*time.Millisecond, 10*time.Millisecond,
+		"the second reply overtook the first")
+	releaseSend()
+	waitFor(t, "both replies sent", func() bool { return len(stub.SentTo("psid-order")) == 2 })
+	sent := stub.SentTo("psid-order")
+	require.Contains(t, sent[0].Text, "automated assistant")
+	require.NotContains(t, sent[1].Text, "automated assistant")
+}
+
+// proxy forwards r to the server at base and copies its answer to w.
+func proxy(t *testing.T, w http.ResponseWriter, r *http.Request, base string) {
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, base+r.URL.RequestURI(), r.Body)
+	require.NoError(t, err)
+	req.Header = r.Header.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.WriteHeader(http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body) //nolint:errcheck
+}
+
+// TestLapsedClaimIsRescued writes a reply as a process that died before
+// sending it would leave it: queued, its claim lapsed, no job. The rescue
+// job hands it to River, which sends it once.
+func TestLapsedClaimIsRescued(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	require.Equal(t, http.StatusOK, post(t, b.url, message("psid-orphan", "mid.orphan", "hello")))
+	waitFor(t, "greeting", func() bool { return len(b.stub.SentTo("psid-orphan")) == 1 })
+	_, err := b.pool.Exec(context.Background(), `INSERT INTO messages (conversation_id, direction, author, kind,
+			platform, body, status, rescue_at)
+		SELECT conversation_id, 'out', 'bot', 'message', 'messenger', 'left behind', 'queued', now() - interval '1 second'
+		FROM messages WHERE platform_message_id = 'mid.orphan'`)
+	require.NoError(t, err)
+	waitFor(t, "orphan sent", func() bool { return len(b.stub.SentTo("psid-orphan")) == 2 })
+	require.Equal(t, "left behind", b.stub.SentTo("psid-orphan")[1].Text)
+	require.Never(t, func() bool { return len(b.stub.SentTo("psid-orphan")) > 2 }, 1500*time.Millisecond, 20*time.Millisecond)
 }

@@ -1,6 +1,7 @@
-// Package outbox holds the River workers that carry out what committed
-// transactions queued: delivering outbound messages through the channels'
-// senders, and fetching shopper profiles.
+// Package outbox carries out what committed transactions queued:
+// delivering outbound messages through the channels' senders — the bot's
+// replies straight after their commit (Dispatcher), everything else and
+// every retry through River's workers — and fetching shopper profiles.
 package outbox
 
 import (
@@ -73,7 +74,7 @@ func (w *SendWorker) now() time.Time {
 
 // NextRetry backs off exponentially from RetryBase.
 func (w *SendWorker) NextRetry(job *river.Job[store.SendArgs]) time.Time {
-	return w.now().Add(w.backoff(job.Attempt))
+	return w.now().Add(w.backoff(job.Attempt + job.Args.Tried))
 }
 
 func (w *SendWorker) backoff(attempt int) time.Duration {
@@ -108,21 +109,11 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[store.SendArgs]) e
 		zerolog.Ctx(ctx).Warn().Int("missing", len(job.Args.MessageIDs)-len(msgs)).
 			Msg("Outbound messages vanished before sending")
 	}
-	var threads [][]store.OutboundDelivery
-	index := map[int64]int{}
-	for _, d := range msgs {
-		i, ok := index[d.ConversationID]
-		if !ok {
-			i = len(threads)
-			index[d.ConversationID] = i
-			threads = append(threads, nil)
-		}
-		threads[i] = append(threads[i], d)
-	}
+	threads := byConversation(msgs)
 	errs := make([]error, len(threads))
 	var wg sync.WaitGroup
 	for i, thread := range threads {
-		wg.Go(func() { errs[i] = w.sendThread(ctx, job, thread) })
+		wg.Go(func() { errs[i] = w.sendThread(ctx, job.Attempt+job.Args.Tried, job.MaxAttempts, thread) })
 	}
 	wg.Wait()
 	// A failure to retry wins over a snooze: both bring the job back, and a
@@ -141,18 +132,36 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[store.SendArgs]) e
 	return snooze
 }
 
-// sendThread sends one conversation's messages in order, stopping at the
-// first that must be retried so none overtakes it.
-func (w *SendWorker) sendThread(ctx context.Context, job *river.Job[store.SendArgs], thread []store.OutboundDelivery) error {
+// byConversation splits messages into each conversation's, keeping their
+// order, in the order the conversations first appear.
+func byConversation(msgs []store.OutboundDelivery) [][]store.OutboundDelivery {
+	var threads [][]store.OutboundDelivery
+	index := map[int64]int{}
+	for _, d := range msgs {
+		i, ok := index[d.ConversationID]
+		if !ok {
+			i = len(threads)
+			index[d.ConversationID] = i
+			threads = append(threads, nil)
+		}
+		threads[i] = append(threads[i], d)
+	}
+	return threads
+}
+
+// sendThread sends one conversation's messages in order, on the given
+// attempt of maxAttempts, stopping at the first that must be retried so
+// none overtakes it.
+func (w *SendWorker) sendThread(ctx context.Context, attempt, maxAttempts int, thread []store.OutboundDelivery) error {
 	for _, d := range thread {
-		if err := w.sendOne(ctx, job, d); err != nil {
+		if err := w.sendOne(ctx, attempt, maxAttempts, d); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (w *SendWorker) sendOne(ctx context.Context, job *river.Job[store.SendArgs], d store.OutboundDelivery) error {
+func (w *SendWorker) sendOne(ctx context.Context, attempt, maxAttempts int, d store.OutboundDelivery) error {
 	if d.Status != string(conversation.MessageQueued) {
 		return nil
 	}
@@ -210,13 +219,13 @@ func (w *SendWorker) sendOne(ctx context.Context, job *river.Job[store.SendArgs]
 		log.Warn().Err(err).Msg("Rate limited; snoozing send")
 		return river.JobSnooze(retryAfter.After)
 	default:
-		if job.Attempt >= job.MaxAttempts {
-			return w.fail(ctx, log, d, fmt.Sprintf("gave up after %d attempts: %s", job.Attempt, err))
+		if attempt >= maxAttempts {
+			return w.fail(ctx, log, d, fmt.Sprintf("gave up after %d attempts: %s", attempt, err))
 		}
-		if w.now().Add(w.backoff(job.Attempt)).After(windowEnd) {
+		if w.now().Add(w.backoff(attempt)).After(windowEnd) {
 			return w.fail(ctx, log, d, "the messaging window closed while retrying: "+err.Error())
 		}
-		log.Warn().Err(err).Int("attempt", job.Attempt).Msg("Send failed; will retry")
+		log.Warn().Err(err).Int("attempt", attempt).Msg("Send failed; will retry")
 		return fmt.Errorf("send outbound %d: %w", d.ID, err)
 	}
 }

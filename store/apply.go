@@ -20,6 +20,9 @@ type InboundEvent struct {
 	Update      ConversationUpdate
 	ReplyAuthor string
 	Replies     []Reply
+	// RescueAt, when set, is when the claim of the process that will send
+	// the replies lapses (see migration 00007); nil leaves them to River.
+	RescueAt *time.Time
 }
 
 // ApplyInbound writes ev in one statement: it inserts the inbound message
@@ -61,8 +64,8 @@ func ApplyInbound(ctx context.Context, db DBTX, ev InboundEvent, now time.Time) 
 			WHERE id = $1 AND EXISTS (SELECT 1 FROM inbound)),
 		replies AS (
 			INSERT INTO messages (conversation_id, direction, author, kind, platform, body, quick_replies,
-				in_reply_to, status, created_at)
-			SELECT $1, 'out', $23, 'message', $4, r.body, r.quick_replies::jsonb, inbound.id, 'queued', $13
+				in_reply_to, status, created_at, rescue_at)
+			SELECT $1, 'out', $23, 'message', $4, r.body, r.quick_replies::jsonb, inbound.id, 'queued', $13, $27
 			FROM inbound, unnest($24::text[], $25::text[]) WITH ORDINALITY AS r(body, quick_replies, n)
 			ORDER BY r.n
 			RETURNING id)
@@ -71,7 +74,7 @@ func ApplyInbound(ctx context.Context, db DBTX, ev InboundEvent, now time.Time) 
 		m.Body, attachments, m.Payload, m.ReplyTo, m.Seq, m.Status, m.PlatformTime, now,
 		u.Status, u.Flow, u.FlowState, flowData, u.EventsApplied, u.LastInboundAt,
 		u.HandoffReason, u.Priority, u.HandedOffAt,
-		ev.ReplyAuthor, bodies, quickReplies, summary).Scan(&id, &replyIDs)
+		ev.ReplyAuthor, bodies, quickReplies, summary, ev.RescueAt).Scan(&id, &replyIDs)
 	if err != nil {
 		return 0, nil, false, fmt.Errorf("apply inbound message: %w", interpret(err))
 	}

@@ -144,10 +144,11 @@ type ConversationUpdate struct {
 }
 
 // ApplyEvent writes the result of an event that is not a stored message —
-// an effect result, a timer — and queues its replies, in one statement.
-// The caller holds the conversation's lock.
+// an effect result, a timer — and queues its replies, in one statement,
+// with rescueAt as InboundEvent.RescueAt. The caller holds the
+// conversation's lock.
 func ApplyEvent(ctx context.Context, db DBTX, conversationID int64, platform string, u ConversationUpdate,
-	replyAuthor string, replies []Reply, now time.Time) ([]int64, error) {
+	replyAuthor string, replies []Reply, rescueAt *time.Time, now time.Time) ([]int64, error) {
 	flowData, err := json.Marshal(u.FlowData)
 	if err != nil {
 		return nil, fmt.Errorf("encode flow data: %w", err)
@@ -169,14 +170,15 @@ func ApplyEvent(ctx context.Context, db DBTX, conversationID int64, platform str
 				updated_at = $11
 			WHERE id = $1),
 		replies AS (
-			INSERT INTO messages (conversation_id, direction, author, kind, platform, body, quick_replies, status, created_at)
-			SELECT $1, 'out', $12, 'message', $13, r.body, r.quick_replies::jsonb, 'queued', $11
+			INSERT INTO messages (conversation_id, direction, author, kind, platform, body, quick_replies, status,
+				created_at, rescue_at)
+			SELECT $1, 'out', $12, 'message', $13, r.body, r.quick_replies::jsonb, 'queued', $11, $16
 			FROM unnest($14::text[], $15::text[]) WITH ORDINALITY AS r(body, quick_replies, n)
 			ORDER BY r.n
 			RETURNING id)
 		SELECT ARRAY(SELECT id FROM replies ORDER BY id)`,
 		conversationID, u.Status, u.Flow, u.FlowState, flowData, u.EventsApplied, u.HandoffReason, u.Priority,
-		u.HandedOffAt, summary, now, replyAuthor, platform, bodies, quickReplies).Scan(&ids)
+		u.HandedOffAt, summary, now, replyAuthor, platform, bodies, quickReplies, rescueAt).Scan(&ids)
 	if err != nil {
 		return nil, fmt.Errorf("apply event: %w", err)
 	}

@@ -6,17 +6,27 @@ import (
 	"github.com/riverqueue/river"
 )
 
-// SendArgs is the outbox job: deliver these outbound messages. One job
-// carries the replies written by one transaction — of one event, or of the
-// webhooks the conversation service applied together — and the worker sends
-// each conversation's in the order of MessageIDs. It carries ids only; the
-// worker reads the rows.
+// SendArgs is the outbox job: deliver these outbound messages. A job
+// carries the replies one transaction wrote, when no dispatcher sends them
+// (outbox.Dispatcher), or the ones a dispatcher handed over, or rescued
+// ones; the worker sends each conversation's in the order of MessageIDs.
+// It carries ids only; the worker reads the rows.
 type SendArgs struct {
 	MessageIDs []int64 `json:"message_ids"`
+	// Tried counts the attempts made before the job: 1 for sends the
+	// dispatcher handed over after its try failed.
+	Tried int `json:"tried,omitempty"`
 }
 
 // Kind names the job in River.
 func (SendArgs) Kind() string { return "send_messages" }
+
+// RescueArgs is the periodic job that hands River the sends whose
+// dispatcher's claim lapsed (see TakeLapsedSendClaims).
+type RescueArgs struct{}
+
+// Kind names the job in River.
+func (RescueArgs) Kind() string { return "rescue_sends" }
 
 // FetchProfileArgs asks for a new identity's display name.
 type FetchProfileArgs struct {

@@ -125,16 +125,23 @@ type OutboundDelivery struct {
 }
 
 // OutboundsForDelivery loads outbound messages with their addressing, in
-// the order of ids. Ids that name no outbound message are left out.
+// the order of ids. Ids that name no outbound message are left out. A
+// single id takes a statement without arrays, for the reason MarkSentMany
+// gives.
 func OutboundsForDelivery(ctx context.Context, db DBTX, ids []int64) ([]OutboundDelivery, error) {
-	rows, err := db.Query(ctx, `SELECT m.id, m.conversation_id, m.author, m.platform, m.body, m.attachments,
-			m.quick_replies, m.status, i.channel_id, i.external_id, c.last_inbound_at, c.status
-		FROM unnest($1::bigint[]) WITH ORDINALITY AS wanted(id, n)
-		JOIN messages m ON m.id = wanted.id
-		JOIN conversations c ON c.id = m.conversation_id
-		JOIN identities i ON i.id = c.identity_id
-		WHERE m.direction = 'out'
-		ORDER BY wanted.n`, ids)
+	const columns = `SELECT m.id, m.conversation_id, m.author, m.platform, m.body, m.attachments,
+			m.quick_replies, m.status, i.channel_id, i.external_id, c.last_inbound_at, c.status `
+	const joins = `JOIN conversations c ON c.id = m.conversation_id
+		JOIN identities i ON i.id = c.identity_id `
+	var rows pgx.Rows
+	var err error
+	if len(ids) == 1 {
+		rows, err = db.Query(ctx, columns+`FROM messages m `+joins+`WHERE m.id = $1 AND m.direction = 'out'`, ids[0])
+	} else {
+		rows, err = db.Query(ctx, columns+`FROM unnest($1::bigint[]) WITH ORDINALITY AS wanted(id, n)
+			JOIN messages m ON m.id = wanted.id `+joins+`WHERE m.direction = 'out'
+			ORDER BY wanted.n`, ids)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load outbound messages: %w", interpret(err))
 	}
@@ -154,7 +161,13 @@ func OutboundsForDelivery(ctx context.Context, db DBTX, ids []int64) ([]Outbound
 // MarkSent records a successful send. Only a queued message moves to sent:
 // a receipt that arrived first is not undone.
 func MarkSent(ctx context.Context, db DBTX, id int64, platformMessageID string, now time.Time) error {
-	return MarkSentMany(ctx, db, []SentMark{{ID: id, PlatformMessageID: platformMessageID, At: now}})
+	_, err := db.Exec(ctx, `UPDATE messages SET status = 'sent', sent_at = $3,
+		platform_message_id = COALESCE(platform_message_id, NULLIF($2, ''))
+		WHERE id = $1 AND status = 'queued'`, id, platformMessageID, now)
+	if err != nil {
+		return fmt.Errorf("mark message sent: %w", interpret(err))
+	}
+	return nil
 }
 
 // SentMark is one successful send to record.
@@ -165,7 +178,14 @@ type SentMark struct {
 }
 
 // MarkSentMany records several sends in one statement, as MarkSent does.
+// A single mark takes MarkSent's statement: PostgreSQL plans a statement
+// over parameter arrays again at every execution (a plan for the arrays'
+// actual lengths looks cheaper than one for any length), which costs about
+// as much as the update; MarkSent's is planned once per connection.
 func MarkSentMany(ctx context.Context, db DBTX, marks []SentMark) error {
+	if len(marks) == 1 {
+		return MarkSent(ctx, db, marks[0].ID, marks[0].PlatformMessageID, marks[0].At)
+	}
 	ids := make([]int64, len(marks))
 	platformIDs := make([]string, len(marks))
 	at := make([]time.Time, len(marks))

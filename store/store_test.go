@@ -127,6 +127,52 @@ func TestOutboundsForDelivery(t *testing.T) {
 	require.Equal(t, ids[0], got[1].ID)
 	require.Equal(t, "hello psid-1", got[1].Body)
 	require.Equal(t, "bot", got[1].ConversationStatus)
+
+	// One id takes a statement of its own; it must load the same.
+	one, err := store.OutboundsForDelivery(ctx, tx, []int64{ids[1]})
+	require.NoError(t, err)
+	require.Equal(t, got[:1], one)
+	none, err := store.OutboundsForDelivery(ctx, tx, []int64{999999})
+	require.NoError(t, err)
+	require.Empty(t, none)
+}
+
+func TestSendClaims(t *testing.T) {
+	t.Parallel()
+	tx := storetest.Tx(t)
+	ctx := context.Background()
+	now := time.Now()
+	ident, _, err := store.EnsureIdentity(ctx, tx, "messenger", "page", "psid-1")
+	require.NoError(t, err)
+	conv, err := store.LockOpenConversation(ctx, tx, ident.ID, ident.CustomerID)
+	require.NoError(t, err)
+	// One reply per case: claim lapsed, claim running, no claim (River's),
+	// and lapsed but already sent.
+	lapsed, running := now.Add(-time.Second), now.Add(time.Minute)
+	cases := []struct {
+		rescueAt *time.Time
+		status   string
+	}{{&lapsed, "queued"}, {&running, "queued"}, {nil, "queued"}, {&lapsed, "sent"}}
+	ids := make([]int64, len(cases))
+	for i, c := range cases {
+		require.NoError(t, tx.QueryRow(ctx, `INSERT INTO messages (conversation_id, direction, author, kind, platform,
+			status, rescue_at) VALUES ($1, 'out', 'bot', 'message', 'messenger', $2, $3) RETURNING id`,
+			conv.ID, c.status, c.rescueAt).Scan(&ids[i]))
+	}
+
+	taken, err := store.TakeLapsedSendClaims(ctx, tx, now, 10)
+	require.NoError(t, err)
+	require.Equal(t, []int64{ids[0]}, taken, "only a queued reply whose claim lapsed")
+	taken, err = store.TakeLapsedSendClaims(ctx, tx, now, 10)
+	require.NoError(t, err)
+	require.Empty(t, taken, "a reply is taken once")
+
+	released, err := store.ReleaseSendClaims(ctx, tx, ids)
+	require.NoError(t, err)
+	require.Equal(t, []int64{ids[1]}, released, "only a queued reply still claimed")
+	taken, err = store.TakeLapsedSendClaims(ctx, tx, now.Add(time.Hour), 10)
+	require.NoError(t, err)
+	require.Empty(t, taken, "a released claim never lapses")
 }
 
 func TestLockOpenConversationsOf(t *testing.T) {

@@ -142,8 +142,8 @@ outbox:
 
 	holding.Store(false)
 	startProcess(t, configPath, env...)
-	// River hands a job claimed by a dead process to another after
-	// rescue_after; its rescuer looks every 30 seconds.
+	// The dead process's claim on the reply lapses after rescue_after;
+	// the rescue job then hands the reply to River.
 	require.Eventually(t, func() bool { return len(stub.SentTo("psid-crash")) == 1 },
 		90*time.Second, 50*time.Millisecond, "the reply was not sent after the restart")
 	require.Never(t, func() bool { return len(stub.SentTo("psid-crash")) > 1 }, time.Second, 50*time.Millisecond)
