@@ -68,7 +68,7 @@ func (s *Service) decide(ctx context.Context, tx pgx.Tx, conv store.Conversation
 // in order and sends different conversations' at the same time: a job per
 // event would cost a queue insert, fetch and completion per reply.
 type jobBatch struct {
-	replies []QueuedReply
+	replies []store.OutboundDelivery
 	others  []river.InsertManyParams
 	// claimedUntil is when the dispatcher's claim on the replies lapses;
 	// nil without a dispatcher.
@@ -84,11 +84,6 @@ func (s *Service) newJobBatch() jobBatch {
 	return jobBatch{claimedUntil: &t}
 }
 
-// QueuedReply names a reply written by a transaction, for its dispatcher.
-type QueuedReply struct {
-	ConversationID, MessageID int64
-}
-
 // insertJobs inserts the jobs in tx. The replies go out in one send job or,
 // with a dispatcher, by dispatch once tx has committed.
 func (s *Service) insertJobs(ctx context.Context, tx pgx.Tx, jobs jobBatch) error {
@@ -96,7 +91,7 @@ func (s *Service) insertJobs(ctx context.Context, tx pgx.Tx, jobs jobBatch) erro
 	if len(jobs.replies) > 0 && s.dispatcher == nil {
 		ids := make([]int64, len(jobs.replies))
 		for i, r := range jobs.replies {
-			ids[i] = r.MessageID
+			ids[i] = r.ID
 		}
 		all = append([]river.InsertManyParams{{Args: store.SendArgs{MessageIDs: ids}}}, all...)
 	}
@@ -116,9 +111,11 @@ func (s *Service) dispatch(jobs jobBatch) {
 	}
 }
 
-// queueWork adds to jobs the job that sends replyIDs and one job per
-// effect (delayed ones scheduled for later).
-func (s *Service) queueWork(ctx context.Context, tx pgx.Tx, jobs *jobBatch, conversationID int64, replyIDs []int64, work botWork, now time.Time) error {
+// queueWork adds to jobs the replies the bot wrote to conv (as the write
+// left it) under replyIDs, and one job per effect (delayed ones scheduled
+// for later).
+func (s *Service) queueWork(ctx context.Context, tx pgx.Tx, jobs *jobBatch, conv store.Conversation, replyIDs []int64, work botWork, now time.Time) error {
+	conversationID := conv.ID
 	log := zerolog.Ctx(ctx)
 	if work.handoff != nil {
 		log.Info().Stringer("conversation_id", ConversationID(conversationID)).
@@ -127,9 +124,11 @@ func (s *Service) queueWork(ctx context.Context, tx pgx.Tx, jobs *jobBatch, conv
 			return err
 		}
 	}
-	for _, id := range replyIDs {
-		jobs.replies = append(jobs.replies, QueuedReply{ConversationID: conversationID, MessageID: id})
+	replies, err := store.QueuedDeliveries(conv, string(AuthorBot), work.replies, replyIDs)
+	if err != nil {
+		return err
 	}
+	jobs.replies = append(jobs.replies, replies...)
 	for _, e := range work.effects {
 		raw, err := json.Marshal(e)
 		if err != nil {
@@ -181,7 +180,7 @@ func (s *Service) ApplyBotEvent(ctx context.Context, id ConversationID, ev BotEv
 		if err != nil {
 			return err
 		}
-		if err := s.queueWork(ctx, tx, &jobs, conv.ID, replyIDs, work, now); err != nil {
+		if err := s.queueWork(ctx, tx, &jobs, conv.Applied(u), replyIDs, work, now); err != nil {
 			return err
 		}
 		return s.insertJobs(ctx, tx, jobs)

@@ -45,7 +45,7 @@ type Service struct {
 // until the claim lapses, the dispatcher alone sends it or hands it to
 // River.
 type Dispatcher interface {
-	Dispatch(replies []QueuedReply, claimedUntil time.Time)
+	Dispatch(replies []store.OutboundDelivery, claimedUntil time.Time)
 }
 
 // DispatchReplies makes the service hand the bot's replies to d when they
@@ -240,7 +240,7 @@ func (s *Service) receiveMessage(ctx context.Context, tx pgx.Tx, ev Inbound, loc
 			return err
 		}
 	}
-	return s.queueWork(ctx, tx, jobs, conv.ID, replyIDs, work, now)
+	return s.queueWork(ctx, tx, jobs, conv.Applied(apply.Update), replyIDs, work, now)
 }
 
 // lockConversation locks the sender's open conversation, creating the

@@ -233,7 +233,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	errHTTP := g.app.ShutdownWithContext(ctx)
 	var errDispatch, errJobs error
 	if !g.cfg.Outbox.Disabled {
-		errDispatch = g.dispatcher.Wait(ctx)
+		errDispatch = g.dispatcher.Close(ctx)
 		errJobs = g.jobs.Stop(ctx)
 	}
 	if g.stub != nil {

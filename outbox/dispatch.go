@@ -10,7 +10,6 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 
-	"github.com/frontdesk/frontdesk/conversation"
 	"github.com/frontdesk/frontdesk/store"
 )
 
@@ -20,124 +19,122 @@ import (
 // answer, and a job costs three writes of its row.
 //
 // It tries each send once. A send that must be retried, or that finds
-// every send slot taken, is handed to River in a job, and River's workers
-// take it from there. Each reply is claimed when it is written
-// (store.ReleaseSendClaims); should this process die first, the claim
-// lapses and RescueWorker hands the reply to River. A dispatch gives up
-// after Timeout, which the configuration keeps below the claim.
+// every sender busy and the queue full, is handed to River in a job, and
+// River's workers take it from there. Each reply is claimed when it is
+// written (store.ReleaseSendClaims); should this process die first, the
+// claim lapses and RescueWorker hands the reply to River. A dispatch gives
+// up after its timeout, and always before the claim lapses.
 //
 // Each conversation's replies are sent in the order they were dispatched,
-// one after the other; different conversations' at the same time.
+// one after the other; different conversations' at the same time, by a
+// fixed set of senders (long-lived: a new goroutine per send would grow
+// its stack through the HTTP client again every time).
 type Dispatcher struct {
 	worker  *SendWorker
 	jobs    *river.Client[pgx.Tx]
 	timeout time.Duration
 	base    context.Context // carries the logger
-	slots   chan struct{}   // sends in flight
+	queue   chan dispatchedThread
 
-	mu    sync.Mutex
-	tails map[int64]chan struct{} // per conversation: closed when its last dispatched thread is done
-	wg    sync.WaitGroup
+	mu      sync.Mutex
+	tails   map[int64]chan struct{} // per conversation: closed when its last dispatched thread is done
+	closed  bool
+	threads sync.WaitGroup // dispatched and not done
+	senders sync.WaitGroup
 }
 
-// NewDispatcher returns a dispatcher sending through worker with at most
-// slots sends in flight, handing sends over to River through jobs.
-func NewDispatcher(ctx context.Context, worker *SendWorker, jobs *river.Client[pgx.Tx], slots int, timeout time.Duration) *Dispatcher {
-	return &Dispatcher{
+// dispatchedThread is one conversation's replies of one dispatch.
+type dispatchedThread struct {
+	replies  []store.OutboundDelivery
+	after    <-chan struct{} // the conversation's previous thread; nil if none
+	done     chan struct{}
+	deadline time.Time
+}
+
+// NewDispatcher returns a dispatcher sending through worker with senders
+// sends at a time, handing sends over to River through jobs. timeout
+// bounds a dispatch.
+func NewDispatcher(ctx context.Context, worker *SendWorker, jobs *river.Client[pgx.Tx], senders int, timeout time.Duration) *Dispatcher {
+	senders = max(senders, 1)
+	d := &Dispatcher{
 		worker: worker, jobs: jobs, timeout: timeout, base: context.WithoutCancel(ctx),
-		slots: make(chan struct{}, max(slots, 1)), tails: map[int64]chan struct{}{},
+		queue: make(chan dispatchedThread, 4*senders), tails: map[int64]chan struct{}{},
 	}
-}
-
-// Dispatch starts sending replies, claimed until claimedUntil, and
-// returns at once. Sending stops, and what is left goes to River, at
-// Timeout or claimMargin before the claim lapses, whichever comes first.
-func (d *Dispatcher) Dispatch(replies []conversation.QueuedReply, claimedUntil time.Time) {
-	deadline := d.worker.now().Add(d.timeout)
-	if last := claimedUntil.Add(-claimMargin); last.Before(deadline) {
-		deadline = last
+	for range senders {
+		d.senders.Go(func() {
+			for t := range d.queue {
+				d.send(t)
+			}
+		})
 	}
-	// Queue each conversation's thread behind the one dispatched before it,
-	// now, while dispatches still arrive in commit order.
-	type thread struct {
-		after <-chan struct{} // nil for the first of its conversation
-		done  chan struct{}
-	}
-	threads := map[int64]thread{}
-	ids := make([]int64, len(replies))
-	d.mu.Lock()
-	for i, r := range replies {
-		ids[i] = r.MessageID
-		if _, ok := threads[r.ConversationID]; !ok {
-			t := thread{after: d.tails[r.ConversationID], done: make(chan struct{})}
-			d.tails[r.ConversationID] = t.done
-			threads[r.ConversationID] = t
-		}
-	}
-	d.mu.Unlock()
-
-	d.wg.Go(func() {
-		ctx, cancel := context.WithDeadline(d.base, deadline)
-		defer cancel()
-		msgs, err := store.OutboundsForDelivery(ctx, d.worker.Pool, ids)
-		if err != nil {
-			// The claims lapse and RescueWorker hands the sends to River.
-			zerolog.Ctx(ctx).Warn().Err(err).Int("messages", len(ids)).Msg("Could not load replies to send; River will send them later")
-		}
-		loaded := map[int64][]store.OutboundDelivery{}
-		for _, m := range byConversation(msgs) {
-			loaded[m[0].ConversationID] = m
-		}
-		var wg sync.WaitGroup
-		for conv, t := range threads {
-			wg.Go(func() {
-				defer d.finish(conv, t.done)
-				if t.after != nil {
-					select {
-					case <-t.after:
-					case <-ctx.Done():
-					}
-				}
-				d.sendThread(ctx, loaded[conv])
-			})
-		}
-		wg.Wait()
-	})
+	return d
 }
 
 // claimMargin keeps the dispatcher's last send attempt clear of the claim's
 // lapse, after which RescueWorker may hand the same reply to River.
 const claimMargin = time.Second
 
-// finish ends a conversation's thread and forgets the conversation once
-// no later thread waits behind it.
-func (d *Dispatcher) finish(conv int64, done chan struct{}) {
-	close(done)
-	d.mu.Lock()
-	if d.tails[conv] == done {
-		delete(d.tails, conv)
+// Dispatch queues replies, claimed until claimedUntil, and returns at
+// once. Sending stops, and what is left goes to River, at the dispatcher's
+// timeout or claimMargin before the claim lapses, whichever comes first.
+func (d *Dispatcher) Dispatch(replies []store.OutboundDelivery, claimedUntil time.Time) {
+	deadline := d.worker.now().Add(d.timeout)
+	if last := claimedUntil.Add(-claimMargin); last.Before(deadline) {
+		deadline = last
 	}
-	d.mu.Unlock()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return // the claims lapse and RescueWorker hands the replies to River
+	}
+	// Threads are queued in dispatch order, each behind its conversation's
+	// previous one, so a sender only ever waits for a thread taken before.
+	for _, replies := range byConversation(replies) {
+		conv := replies[0].ConversationID
+		t := dispatchedThread{replies: replies, after: d.tails[conv], done: make(chan struct{}), deadline: deadline}
+		d.tails[conv] = t.done
+		d.threads.Add(1)
+		select {
+		case d.queue <- t:
+		default: // every sender busy and the queue full: River sends it
+			go func() {
+				ctx, cancel := t.context(d.base)
+				defer cancel()
+				t.wait(ctx)
+				d.handOver(ctx, t.replies, 0, 0)
+				d.finish(t)
+			}()
+		}
+	}
 }
 
-// sendThread tries one conversation's replies in order; at the first that
-// must be retried, that reply and the ones after it go to River.
-func (d *Dispatcher) sendThread(ctx context.Context, thread []store.OutboundDelivery) {
-	if len(thread) == 0 {
-		return
-	}
-	if ctx.Err() != nil { // waited too long behind the conversation's earlier replies
-		d.handOver(ctx, thread, 0, 0)
+func (t dispatchedThread) context(base context.Context) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(base, t.deadline)
+}
+
+// wait waits until the conversation's previous thread is done, or ctx ends.
+func (t dispatchedThread) wait(ctx context.Context) {
+	if t.after == nil {
 		return
 	}
 	select {
-	case d.slots <- struct{}{}:
-		defer func() { <-d.slots }()
-	default:
-		d.handOver(ctx, thread, 0, 0)
+	case <-t.after:
+	case <-ctx.Done():
+	}
+}
+
+// send tries one conversation's replies in order; at the first that must
+// be retried, that reply and the ones after it go to River.
+func (d *Dispatcher) send(t dispatchedThread) {
+	defer d.finish(t)
+	ctx, cancel := t.context(d.base)
+	defer cancel()
+	t.wait(ctx)
+	if ctx.Err() != nil { // waited too long behind the conversation's earlier replies
+		d.handOver(ctx, t.replies, 0, 0)
 		return
 	}
-	for i, m := range thread {
+	for i, m := range t.replies {
 		err := d.worker.sendOne(ctx, 1, maxAttempts, m)
 		if err == nil {
 			continue
@@ -146,19 +143,32 @@ func (d *Dispatcher) sendThread(ctx context.Context, thread []store.OutboundDeli
 		if snooze, ok := errors.AsType[*river.JobSnoozeError](err); ok {
 			delay = snooze.Duration
 		}
-		d.handOver(ctx, thread[i:], 1, delay)
+		d.handOver(ctx, t.replies[i:], 1, delay)
 		return
 	}
+}
+
+// finish ends a thread and forgets its conversation once no later thread
+// waits behind it.
+func (d *Dispatcher) finish(t dispatchedThread) {
+	close(t.done)
+	d.mu.Lock()
+	conv := t.replies[0].ConversationID
+	if d.tails[conv] == t.done {
+		delete(d.tails, conv)
+	}
+	d.mu.Unlock()
+	d.threads.Done()
 }
 
 // maxAttempts bounds the tries of a send; it is River's default.
 const maxAttempts = river.MaxAttemptsDefault
 
-// handOver gives River the sends of thread still claimed, in one job
-// that starts after delay; tried counts the attempts already made.
-func (d *Dispatcher) handOver(ctx context.Context, thread []store.OutboundDelivery, tried int, delay time.Duration) {
-	ids := make([]int64, len(thread))
-	for i, m := range thread {
+// handOver gives River the sends of replies still claimed, in one job that
+// starts after delay; tried counts the attempts already made.
+func (d *Dispatcher) handOver(ctx context.Context, replies []store.OutboundDelivery, tried int, delay time.Duration) {
+	ids := make([]int64, len(replies))
+	for i, m := range replies {
 		ids[i] = m.ID
 	}
 	// The dispatch's own deadline may be what ended the try.
@@ -174,15 +184,26 @@ func (d *Dispatcher) handOver(ctx context.Context, thread []store.OutboundDelive
 		return err
 	})
 	if err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Int("messages", len(ids)).Msg("Could not hand sends to River; they will be rescued when their claim lapses")
+		zerolog.Ctx(ctx).Warn().Err(err).Int("messages", len(ids)).
+			Msg("Could not hand sends to River; they will be rescued when their claim lapses")
 	}
 }
 
-// Wait waits until every dispatch has ended, or ctx ends.
-func (d *Dispatcher) Wait(ctx context.Context) error {
+// Close waits until every dispatched thread is done, or ctx ends, and
+// stops the senders. Replies dispatched later are left to RescueWorker.
+func (d *Dispatcher) Close(ctx context.Context) error {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil
+	}
+	d.closed = true
+	close(d.queue)
+	d.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
-		d.wg.Wait()
+		d.threads.Wait()
+		d.senders.Wait()
 		close(done)
 	}()
 	select {

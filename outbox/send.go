@@ -47,20 +47,24 @@ type SendWorker struct {
 	marks     *groupcommit.Group[store.SentMark]
 }
 
-// Sends finishing together record their "sent" in one statement: up to
-// markBatch of them, with at most markRunning statements at a time.
+// Sends finishing within markLinger of each other record their "sent" in
+// one transaction, up to markBatch of them, one transaction at a time: a
+// commit costs a WAL flush, and a few milliseconds more before a reply
+// shows as sent cost nothing. (A process that dies in between sends those
+// replies again once their claim lapses, as it would a moment later.)
 const (
 	markBatch   = 64
-	markRunning = 4
+	markRunning = 1
+	markLinger  = 5 * time.Millisecond
 )
 
 // markSent records a send once it is durable, sharing the commit with the
-// sends that finished at the same time.
+// sends that finished about the same time.
 func (w *SendWorker) markSent(ctx context.Context, m store.SentMark) error {
 	w.marksOnce.Do(func() {
 		w.marks = groupcommit.New(markBatch, markRunning, func(ctx context.Context, marks []store.SentMark) error {
 			return store.MarkSentMany(ctx, w.Pool, marks)
-		})
+		}).Linger(markLinger)
 	})
 	return w.marks.Do(ctx, m)
 }

@@ -97,3 +97,26 @@ func (c Conversation) Applied(u ConversationUpdate) Conversation {
 	}
 	return c
 }
+
+// QueuedDeliveries describes the replies just written to conv (as it is
+// after the write) under ids, as OutboundsForDelivery would load them.
+func QueuedDeliveries(conv Conversation, author string, replies []Reply, ids []int64) ([]OutboundDelivery, error) {
+	if len(ids) != len(replies) {
+		return nil, fmt.Errorf("%d replies written, %d ids returned", len(replies), len(ids))
+	}
+	out := make([]OutboundDelivery, len(ids))
+	for i, r := range replies {
+		quickReplies, err := encodeList(r.QuickReplies)
+		if err != nil {
+			return nil, fmt.Errorf("encode quick replies: %w", err)
+		}
+		out[i] = OutboundDelivery{
+			Message: Message{ID: ids[i], ConversationID: conv.ID, Direction: "out", Author: author, Kind: "message",
+				Platform: conv.Platform, Body: r.Body, Attachments: json.RawMessage("[]"), QuickReplies: quickReplies,
+				Status: "queued"},
+			ChannelID: conv.ChannelID, RecipientID: conv.ExternalID, LastInboundAt: conv.LastInboundAt,
+			ConversationStatus: conv.Status,
+		}
+	}
+	return out, nil
+}

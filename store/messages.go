@@ -127,7 +127,7 @@ type OutboundDelivery struct {
 // OutboundsForDelivery loads outbound messages with their addressing, in
 // the order of ids. Ids that name no outbound message are left out. A
 // single id takes a statement without arrays, for the reason MarkSentMany
-// gives.
+// gives for sending scalar statements.
 func OutboundsForDelivery(ctx context.Context, db DBTX, ids []int64) ([]OutboundDelivery, error) {
 	const columns = `SELECT m.id, m.conversation_id, m.author, m.platform, m.body, m.attachments,
 			m.quick_replies, m.status, i.channel_id, i.external_id, c.last_inbound_at, c.status `
@@ -161,14 +161,15 @@ func OutboundsForDelivery(ctx context.Context, db DBTX, ids []int64) ([]Outbound
 // MarkSent records a successful send. Only a queued message moves to sent:
 // a receipt that arrived first is not undone.
 func MarkSent(ctx context.Context, db DBTX, id int64, platformMessageID string, now time.Time) error {
-	_, err := db.Exec(ctx, `UPDATE messages SET status = 'sent', sent_at = $3,
-		platform_message_id = COALESCE(platform_message_id, NULLIF($2, ''))
-		WHERE id = $1 AND status = 'queued'`, id, platformMessageID, now)
-	if err != nil {
+	if _, err := db.Exec(ctx, markSentSQL, id, platformMessageID, now); err != nil {
 		return fmt.Errorf("mark message sent: %w", interpret(err))
 	}
 	return nil
 }
+
+const markSentSQL = `UPDATE messages SET status = 'sent', sent_at = $3,
+	platform_message_id = COALESCE(platform_message_id, NULLIF($2, ''))
+	WHERE id = $1 AND status = 'queued'`
 
 // SentMark is one successful send to record.
 type SentMark struct {
@@ -177,26 +178,24 @@ type SentMark struct {
 	At                time.Time
 }
 
-// MarkSentMany records several sends in one statement, as MarkSent does.
-// A single mark takes MarkSent's statement: PostgreSQL plans a statement
-// over parameter arrays again at every execution (a plan for the arrays'
-// actual lengths looks cheaper than one for any length), which costs about
-// as much as the update; MarkSent's is planned once per connection.
-func MarkSentMany(ctx context.Context, db DBTX, marks []SentMark) error {
-	if len(marks) == 1 {
-		return MarkSent(ctx, db, marks[0].ID, marks[0].PlatformMessageID, marks[0].At)
+// Batcher sends several statements at once; a pool runs them in one
+// implicit transaction.
+type Batcher interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// MarkSentMany records several sends, as MarkSent does, in one round trip
+// and one transaction. It sends MarkSent's statement once per mark rather
+// than one statement over arrays: PostgreSQL plans a statement over
+// parameter arrays again at every execution (a plan for the arrays' actual
+// lengths always looks cheaper than one for any length), which costs about
+// as much as the update, while MarkSent's is planned once per connection.
+func MarkSentMany(ctx context.Context, db Batcher, marks []SentMark) error {
+	b := &pgx.Batch{}
+	for _, m := range marks {
+		b.Queue(markSentSQL, m.ID, m.PlatformMessageID, m.At)
 	}
-	ids := make([]int64, len(marks))
-	platformIDs := make([]string, len(marks))
-	at := make([]time.Time, len(marks))
-	for i, m := range marks {
-		ids[i], platformIDs[i], at[i] = m.ID, m.PlatformMessageID, m.At
-	}
-	_, err := db.Exec(ctx, `UPDATE messages m SET status = 'sent', sent_at = v.at,
-		platform_message_id = COALESCE(m.platform_message_id, NULLIF(v.platform_message_id, ''))
-		FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS v(id, platform_message_id, at)
-		WHERE m.id = v.id AND m.status = 'queued'`, ids, platformIDs, at)
-	if err != nil {
+	if err := db.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("mark messages sent: %w", interpret(err))
 	}
 	return nil

@@ -49,6 +49,20 @@ func (r *recorder) sizes() []int {
 	return n
 }
 
+func TestLingeringGroupWaitsForCompany(t *testing.T) {
+	t.Parallel()
+	r := newRecorder()
+	close(r.release)
+	g := groupcommit.New(10, 1, r.commit).Linger(200 * time.Millisecond)
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Go(func() { require.NoError(t, g.Do(context.Background(), i)) })
+		time.Sleep(10 * time.Millisecond) // each arrives alone, within the linger
+	}
+	wg.Wait()
+	require.Equal(t, []int{3}, r.sizes())
+}
+
 func TestLoneCallerCommitsAlone(t *testing.T) {
 	t.Parallel()
 	r := newRecorder()
