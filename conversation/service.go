@@ -101,9 +101,21 @@ func (s *Service) commitInbound(ctx context.Context, webhooks [][]Inbound) error
 		return cmp.Or(cmp.Compare(a.Platform, b.Platform), cmp.Compare(a.ChannelID, b.ChannelID),
 			cmp.Compare(a.SenderID, b.SenderID))
 	})
+	err := s.applyEvents(ctx, events, true)
+	if errors.Is(err, errAppliedOutOfTurn) {
+		err = s.applyEvents(ctx, events, false)
+	}
+	return err
+}
+
+// applyEvents applies events in one transaction, holding back the
+// statements that apply messages when pipelined (see pipeline), and
+// dispatches the replies once it has committed.
+func (s *Service) applyEvents(ctx context.Context, events []Inbound, pipelined bool) error {
 	jobs := s.newJobBatch()
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		locked, err := lockSenders(ctx, tx, events)
+		p := &pipeline{Tx: tx, on: pipelined}
+		locked, err := lockSenders(ctx, p, events)
 		if err != nil {
 			return err
 		}
@@ -111,13 +123,13 @@ func (s *Service) commitInbound(ctx context.Context, webhooks [][]Inbound) error
 			var err error
 			switch ev.Kind {
 			case KindMessage, KindPostback, KindReaction:
-				err = s.receiveMessage(ctx, tx, ev, locked, &jobs)
+				err = s.receiveMessage(ctx, p, ev, locked, &jobs)
 			case KindRead, KindDelivery:
-				err = s.receiveReceipt(ctx, tx, ev)
+				err = s.receiveReceipt(ctx, p, ev)
 			case KindEcho:
-				err = s.receiveEcho(ctx, tx, ev, &jobs)
+				err = s.receiveEcho(ctx, p, ev, &jobs)
 			case KindDeleted:
-				_, err = store.MarkDeleted(ctx, tx, string(ev.Platform), ev.PlatformMessageID)
+				_, err = store.MarkDeleted(ctx, p, string(ev.Platform), ev.PlatformMessageID)
 			default:
 				zerolog.Ctx(ctx).Debug().Str("kind", string(ev.Kind)).Msg("Skipping unknown event kind")
 			}
@@ -125,7 +137,10 @@ func (s *Service) commitInbound(ctx context.Context, webhooks [][]Inbound) error
 				return fmt.Errorf("apply %s event: %w", ev.Kind, err)
 			}
 		}
-		return s.insertJobs(ctx, tx, jobs)
+		if err := p.flush(ctx); err != nil {
+			return fmt.Errorf("apply message events: %w", err)
+		}
+		return s.insertJobs(ctx, p, jobs)
 	})
 	if err != nil {
 		return err
@@ -162,14 +177,14 @@ func senderOf(ev Inbound) store.Sender {
 // conversation, the bot's replies and their send job, in tx, under the
 // conversation's row lock: taken up front when the shopper's conversation
 // is in locked, else here.
-func (s *Service) receiveMessage(ctx context.Context, tx pgx.Tx, ev Inbound, locked map[store.Sender]store.Conversation, jobs *jobBatch) error {
+func (s *Service) receiveMessage(ctx context.Context, p *pipeline, ev Inbound, locked map[store.Sender]store.Conversation, jobs *jobBatch) error {
 	now := s.nowFn()
 	sender := senderOf(ev)
 	conv, open := locked[sender]
 	var csat int
 	var err error
 	if !open {
-		if conv, csat, err = s.lockConversation(ctx, tx, ev, jobs); err != nil {
+		if conv, csat, err = s.lockConversation(ctx, p, ev, jobs); err != nil {
 			return err
 		}
 	}
@@ -213,7 +228,7 @@ func (s *Service) receiveMessage(ctx context.Context, tx pgx.Tx, ev Inbound, loc
 		work.replies = []store.Reply{{Body: CSATThanks}}
 		apply.Replies = work.replies
 	case conv.Status == string(StatusBot) && ev.Kind != KindReaction:
-		work, err = s.decide(ctx, tx, conv, BotEvent{
+		work, err = s.decide(ctx, p, conv, BotEvent{
 			Kind: ev.Kind, Platform: ev.Platform, Text: ev.Text, Payload: ev.Payload,
 			Attachments: ev.Attachments, Now: now,
 		}, &apply.Update)
@@ -222,25 +237,29 @@ func (s *Service) receiveMessage(ctx context.Context, tx pgx.Tx, ev Inbound, loc
 		}
 		apply.Replies = work.replies
 	}
-	_, replyIDs, inserted, err := store.ApplyInbound(ctx, tx, apply, now)
-	if err != nil {
-		return err
-	}
-	if !inserted {
-		log.Debug().Msg("Duplicate message ignored")
-		return nil
-	}
 	if open {
-		locked[sender] = conv.Applied(apply.Update)
+		locked[sender] = conv.Applied(apply.Update) // assumed until the write says otherwise
 	}
-	// Consoles hear of messages in threads people own; bot threads
-	// would only add notification traffic to the hot path.
-	if conv.Status != string(StatusBot) {
-		if err := store.NotifyConsole(ctx, tx, store.ConsoleEvent{Type: "message", ConversationID: conv.ID}); err != nil {
-			return err
+	return p.apply(ctx, apply, now, func(replyIDs []int64, inserted bool) error {
+		if !inserted {
+			if open {
+				if locked[sender].EventsApplied != seq {
+					return errAppliedOutOfTurn
+				}
+				locked[sender] = conv
+			}
+			log.Debug().Msg("Duplicate message ignored")
+			return nil
 		}
-	}
-	return s.queueWork(ctx, tx, jobs, conv.Applied(apply.Update), replyIDs, work, now)
+		// Consoles hear of messages in threads people own; bot threads
+		// would only add notification traffic to the hot path.
+		if conv.Status != string(StatusBot) {
+			if err := store.NotifyConsole(ctx, p, store.ConsoleEvent{Type: "message", ConversationID: conv.ID}); err != nil {
+				return err
+			}
+		}
+		return s.queueWork(ctx, p, jobs, conv.Applied(apply.Update), replyIDs, work, now)
+	})
 }
 
 // lockConversation locks the sender's open conversation, creating the

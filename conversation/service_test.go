@@ -187,3 +187,32 @@ func TestAfterResolutionScoresThenReopens(t *testing.T) {
 	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{inbound("m4", "hello again")}))
 	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM conversations`))
 }
+
+// TestDuplicateBeforeNewMessageOfOneShopper redelivers a stored message in
+// one webhook with the shopper's next message. The transaction holds the
+// first back and decides the second as if the first were new; finding it
+// a duplicate, it applies the webhook again, and the second message is
+// decided on the conversation's real state.
+func TestDuplicateBeforeNewMessageOfOneShopper(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	b.bot.next = func(s conversation.FlowState, ev conversation.BotEvent) conversation.Decision {
+		n := len(s.Data) + 1 // messages the bot has seen in this conversation
+		data := map[string]string{}
+		for i := range n {
+			data[string(rune('a'+i))] = ev.Text
+		}
+		return conversation.Decision{Next: conversation.FlowState{Flow: "count", State: "s", Data: data},
+			Replies: []conversation.Reply{{Text: ev.Text}}}
+	}
+	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{inbound("m1", "one")}))
+	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{inbound("m1", "one"), inbound("m2", "two")}))
+
+	require.Equal(t, 2, b.count(t, `SELECT events_applied FROM conversations`))
+	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM messages WHERE direction = 'in'`))
+	require.Equal(t, 2, b.count(t, `SELECT seq FROM messages WHERE platform_message_id = 'm2'`))
+	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM jsonb_object_keys((SELECT flow_data FROM conversations))`),
+		"the second message was decided after the first, once")
+	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM messages WHERE direction = 'out'`))
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Reply is an outbound message written with the event that caused it.
@@ -31,51 +33,80 @@ type InboundEvent struct {
 // conversation's lock (LockOpenConversation). inserted is false for a
 // duplicate, which then changed nothing.
 func ApplyInbound(ctx context.Context, db DBTX, ev InboundEvent, now time.Time) (inboundID int64, replyIDs []int64, inserted bool, err error) {
-	m, u := ev.Message, ev.Update
-	attachments, err := encodeList(m.Attachments)
-	if err != nil {
-		return 0, nil, false, fmt.Errorf("encode attachments: %w", err)
-	}
-	flowData, err := json.Marshal(u.FlowData)
-	if err != nil {
-		return 0, nil, false, fmt.Errorf("encode flow data: %w", err)
-	}
-	bodies, quickReplies, err := encodeReplies(ev.Replies)
+	args, err := applyInboundArgs(ev, now)
 	if err != nil {
 		return 0, nil, false, err
 	}
+	return scanApplied(db.QueryRow(ctx, applyInboundSQL, args...))
+}
+
+// QueueApplyInbound queues ApplyInbound's statement in b; done receives
+// its result when b is sent.
+func QueueApplyInbound(b *pgx.Batch, ev InboundEvent, now time.Time, done func(replyIDs []int64, inserted bool)) error {
+	args, err := applyInboundArgs(ev, now)
+	if err != nil {
+		return err
+	}
+	b.Queue(applyInboundSQL, args...).QueryRow(func(row pgx.Row) error {
+		_, replyIDs, inserted, err := scanApplied(row)
+		if err == nil {
+			done(replyIDs, inserted)
+		}
+		return err
+	})
+	return nil
+}
+
+const applyInboundSQL = `
+	WITH inbound AS (
+		INSERT INTO messages (conversation_id, direction, author, kind, platform, platform_message_id,
+			body, attachments, payload, reply_to, seq, status, platform_time, created_at)
+		VALUES ($1, 'in', $2, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11, $12, $13)
+		ON CONFLICT (platform, platform_message_id) WHERE platform_message_id IS NOT NULL DO NOTHING
+		RETURNING id),
+	conversation AS (
+		UPDATE conversations SET status = $14, flow = $15, flow_state = $16, flow_data = $17,
+			events_applied = $18, last_inbound_at = COALESCE($19, last_inbound_at),
+			handoff_reason = $20, priority = $21, handed_off_at = COALESCE($22, handed_off_at),
+			handoff_summary = COALESCE($26, handoff_summary), updated_at = $13
+		WHERE id = $1 AND EXISTS (SELECT 1 FROM inbound)),
+	replies AS (
+		INSERT INTO messages (conversation_id, direction, author, kind, platform, body, quick_replies,
+			in_reply_to, status, created_at, rescue_at)
+		SELECT $1, 'out', $23, 'message', $4, r.body, r.quick_replies::jsonb, inbound.id, 'queued', $13, $27
+		FROM inbound, unnest($24::text[], $25::text[]) WITH ORDINALITY AS r(body, quick_replies, n)
+		ORDER BY r.n
+		RETURNING id)
+	SELECT (SELECT id FROM inbound), ARRAY(SELECT id FROM replies ORDER BY id)`
+
+func applyInboundArgs(ev InboundEvent, now time.Time) ([]any, error) {
+	m, u := ev.Message, ev.Update
+	attachments, err := encodeList(m.Attachments)
+	if err != nil {
+		return nil, fmt.Errorf("encode attachments: %w", err)
+	}
+	flowData, err := json.Marshal(u.FlowData)
+	if err != nil {
+		return nil, fmt.Errorf("encode flow data: %w", err)
+	}
+	bodies, quickReplies, err := encodeReplies(ev.Replies)
+	if err != nil {
+		return nil, err
+	}
 	summary, err := encodeOptional(u.HandoffSummary)
 	if err != nil {
-		return 0, nil, false, fmt.Errorf("encode hand-off summary: %w", err)
+		return nil, fmt.Errorf("encode hand-off summary: %w", err)
 	}
-	var id *int64
-	err = db.QueryRow(ctx, `
-		WITH inbound AS (
-			INSERT INTO messages (conversation_id, direction, author, kind, platform, platform_message_id,
-				body, attachments, payload, reply_to, seq, status, platform_time, created_at)
-			VALUES ($1, 'in', $2, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11, $12, $13)
-			ON CONFLICT (platform, platform_message_id) WHERE platform_message_id IS NOT NULL DO NOTHING
-			RETURNING id),
-		conversation AS (
-			UPDATE conversations SET status = $14, flow = $15, flow_state = $16, flow_data = $17,
-				events_applied = $18, last_inbound_at = COALESCE($19, last_inbound_at),
-				handoff_reason = $20, priority = $21, handed_off_at = COALESCE($22, handed_off_at),
-				handoff_summary = COALESCE($26, handoff_summary), updated_at = $13
-			WHERE id = $1 AND EXISTS (SELECT 1 FROM inbound)),
-		replies AS (
-			INSERT INTO messages (conversation_id, direction, author, kind, platform, body, quick_replies,
-				in_reply_to, status, created_at, rescue_at)
-			SELECT $1, 'out', $23, 'message', $4, r.body, r.quick_replies::jsonb, inbound.id, 'queued', $13, $27
-			FROM inbound, unnest($24::text[], $25::text[]) WITH ORDINALITY AS r(body, quick_replies, n)
-			ORDER BY r.n
-			RETURNING id)
-		SELECT (SELECT id FROM inbound), ARRAY(SELECT id FROM replies ORDER BY id)`,
-		m.ConversationID, m.Author, m.Kind, m.Platform, m.PlatformMessageID,
+	return []any{m.ConversationID, m.Author, m.Kind, m.Platform, m.PlatformMessageID,
 		m.Body, attachments, m.Payload, m.ReplyTo, m.Seq, m.Status, m.PlatformTime, now,
 		u.Status, u.Flow, u.FlowState, flowData, u.EventsApplied, u.LastInboundAt,
 		u.HandoffReason, u.Priority, u.HandedOffAt,
-		ev.ReplyAuthor, bodies, quickReplies, summary, ev.RescueAt).Scan(&id, &replyIDs)
-	if err != nil {
+		ev.ReplyAuthor, bodies, quickReplies, summary, ev.RescueAt}, nil
+}
+
+func scanApplied(row pgx.Row) (inboundID int64, replyIDs []int64, inserted bool, err error) {
+	var id *int64
+	if err := row.Scan(&id, &replyIDs); err != nil {
 		return 0, nil, false, fmt.Errorf("apply inbound message: %w", interpret(err))
 	}
 	if id == nil {
