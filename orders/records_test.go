@@ -13,21 +13,10 @@ import (
 	"github.com/frontdesk/frontdesk/store/storetest"
 )
 
-// newConversation creates a conversation for a new shopper and returns its id.
-func newConversation(t *testing.T, db store.DBTX, psid string) int64 {
-	t.Helper()
-	ctx := context.Background()
-	ident, _, err := store.EnsureIdentity(ctx, db, "messenger", "page", psid)
-	require.NoError(t, err)
-	conv, err := store.LockOpenConversation(ctx, db, ident.ID, ident.CustomerID)
-	require.NoError(t, err)
-	return conv.ID
-}
-
 func TestCreateReturn(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	conv := newConversation(t, b.db, "psid-1")
+	conv := storetest.OpenConversation(t, b.db, "psid-1").ID
 
 	r, err := orders.CreateReturn(b.ctx, b.db, orders.Return{
 		OrderNumber: "#1001", ConversationID: conv, SKUs: []string{"TEE-M", "JEANS-32"},
@@ -51,7 +40,7 @@ func TestCreateReturn(t *testing.T) {
 	other, err := orders.CreateReturn(b.ctx, b.db, orders.Return{OrderNumber: "1001", ConversationID: conv, SKUs: []string{"SOCKS"}}, "evt-2")
 	require.NoError(t, err)
 	require.NotEqual(t, r.ID, other.ID)
-	conv2 := newConversation(t, b.db, "psid-2")
+	conv2 := storetest.OpenConversation(t, b.db, "psid-2").ID
 	third, err := orders.CreateReturn(b.ctx, b.db, orders.Return{OrderNumber: "2001", ConversationID: conv2, SKUs: []string{"CAP"}}, "evt-1")
 	require.NoError(t, err)
 	require.NotEqual(t, r.ID, third.ID)
@@ -112,7 +101,7 @@ func TestCreateReturnConcurrentRetries(t *testing.T) {
 	t.Parallel()
 	pool, _ := storetest.NewDB(t)
 	ctx := context.Background()
-	conv := newConversation(t, pool, "psid-1")
+	conv := storetest.OpenConversation(t, pool, "psid-1").ID
 	results := make([]orders.Return, 8)
 	var wg sync.WaitGroup
 	for i := range results {
@@ -151,7 +140,7 @@ func TestReturnedSKUs(t *testing.T) {
 func TestCreateDamageCase(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	conv := newConversation(t, b.db, "psid-1")
+	conv := storetest.OpenConversation(t, b.db, "psid-1").ID
 	c, err := orders.CreateDamageCase(b.ctx, b.db, orders.DamageCase{
 		OrderNumber: "1006", ConversationID: conv, SKU: "ESPRESSO-PRO", Description: "cracked water tank",
 		EvidenceURLs: []string{"https://cdn.example.com/1.jpg", "https://cdn.example.com/2.jpg"}, Value: 82000,

@@ -70,10 +70,7 @@ func TestReceiptsOnlyMoveForward(t *testing.T) {
 	tx := storetest.Tx(t)
 	ctx := context.Background()
 	now := time.Now()
-	ident, _, err := store.EnsureIdentity(ctx, tx, "messenger", "page", "psid-1")
-	require.NoError(t, err)
-	conv, err := store.LockOpenConversation(ctx, tx, ident.ID, ident.CustomerID)
-	require.NoError(t, err)
+	conv := storetest.OpenConversation(t, tx, "psid-1")
 	id, _, err := store.InsertMessage(ctx, tx, store.NewMessage{ConversationID: conv.ID, Direction: "out",
 		Author: "bot", Kind: "message", Platform: "messenger", Body: "hello", Status: "queued"}, now)
 	require.NoError(t, err)
@@ -106,10 +103,7 @@ func TestOutboundsForDelivery(t *testing.T) {
 	now := time.Now()
 	var ids []int64
 	for _, psid := range []string{"psid-1", "psid-2"} {
-		ident, _, err := store.EnsureIdentity(ctx, tx, "messenger", "page", psid)
-		require.NoError(t, err)
-		conv, err := store.LockOpenConversation(ctx, tx, ident.ID, ident.CustomerID)
-		require.NoError(t, err)
+		conv := storetest.OpenConversation(t, tx, psid)
 		id, _, err := store.InsertMessage(ctx, tx, store.NewMessage{ConversationID: conv.ID, Direction: "out",
 			Author: "bot", Kind: "message", Platform: "messenger", Body: "hello " + psid, Status: "queued"}, now)
 		require.NoError(t, err)
@@ -142,10 +136,7 @@ func TestSendClaims(t *testing.T) {
 	tx := storetest.Tx(t)
 	ctx := context.Background()
 	now := time.Now()
-	ident, _, err := store.EnsureIdentity(ctx, tx, "messenger", "page", "psid-1")
-	require.NoError(t, err)
-	conv, err := store.LockOpenConversation(ctx, tx, ident.ID, ident.CustomerID)
-	require.NoError(t, err)
+	conv := storetest.OpenConversation(t, tx, "psid-1")
 	// One reply per case: claim lapsed, claim running, no claim (River's),
 	// and lapsed but already sent.
 	lapsed, running := now.Add(-time.Second), now.Add(time.Minute)
@@ -181,10 +172,7 @@ func TestLockOpenConversationsOf(t *testing.T) {
 	ctx := context.Background()
 	open := map[string]int64{}
 	for _, psid := range []string{"psid-open", "psid-resolved"} {
-		ident, _, err := store.EnsureIdentity(ctx, tx, "messenger", "page", psid)
-		require.NoError(t, err)
-		conv, err := store.LockOpenConversation(ctx, tx, ident.ID, ident.CustomerID)
-		require.NoError(t, err)
+		conv := storetest.OpenConversation(t, tx, psid)
 		open[psid] = conv.ID
 	}
 	_, err := tx.Exec(ctx, "UPDATE conversations SET status = 'resolved', resolved_at = now() WHERE id = $1", open["psid-resolved"])

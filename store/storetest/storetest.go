@@ -188,3 +188,19 @@ func redact(url string) string {
 	}
 	return fmt.Sprintf("%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
 }
+
+// OpenConversation opens a Messenger conversation with a new shopper psid
+// on page "page".
+func OpenConversation(t testing.TB, db store.DBTX, psid string) store.Conversation {
+	t.Helper()
+	ctx := context.Background()
+	ident, _, err := store.EnsureIdentity(ctx, db, "messenger", "page", psid)
+	if err != nil {
+		t.Fatalf("open conversation: %v", err)
+	}
+	conv, err := store.LockOpenConversation(ctx, db, ident.ID, ident.CustomerID)
+	if err != nil {
+		t.Fatalf("open conversation: %v", err)
+	}
+	return conv
+}
