@@ -486,3 +486,54 @@ func TestLapsedClaimIsRescued(t *testing.T) {
 	require.Equal(t, "left behind", b.stub.SentTo("psid-orphan")[1].Text)
 	require.Never(t, func() bool { return len(b.stub.SentTo("psid-orphan")) > 2 }, 1500*time.Millisecond, 20*time.Millisecond)
 }
+
+// TestBusySendersHandRepliesToRiver gives the dispatcher one sender (and a
+// queue of four) and holds the Graph API's first answer while a webhook
+// brings eight shoppers' messages: what the dispatcher cannot take goes to
+// River at once, and every shopper gets one reply once the API answers.
+func TestBusySendersHandRepliesToRiver(t *testing.T) {
+	t.Parallel()
+	pool, dbURL := storetest.NewDB(t)
+	stub, stubURL := newStub(t)
+	held := make(chan struct{})
+	release := make(chan struct{})
+	var sends atomic.Int32
+	graph := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && sends.Add(1) == 1 {
+			close(held)
+			<-release
+		}
+		proxy(t, w, r, stubURL)
+	}))
+	t.Cleanup(graph.Close)
+	var releaseOnce sync.Once
+	releaseSend := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(releaseSend)
+	cfg := testConfig(graph.URL)
+	cfg.Outbox.Workers = 1
+	url := startGateway(t, dbURL, cfg)
+
+	require.Equal(t, http.StatusOK, post(t, url, message("psid-busy-0", "mid.busy-0", "hello")))
+	<-held // the one sender is taken
+	var bodies [][]byte
+	for i := 1; i < 8; i++ {
+		bodies = append(bodies, message(fmt.Sprintf("psid-busy-%d", i), fmt.Sprintf("mid.busy-%d", i), "hello"))
+	}
+	require.Equal(t, http.StatusOK, post(t, url, sameDelivery(t, bodies...)))
+	// At once: well before any claim could lapse (rescue_after is 3s).
+	require.Eventually(t, func() bool {
+		return count(t, pool, `SELECT count(*) FROM river_job WHERE kind = 'send_messages' AND args->>'tried' IS NULL`) > 0
+	}, time.Second, 10*time.Millisecond, "the replies the dispatcher could not take were not handed to River")
+	releaseSend()
+	for i := range 8 {
+		waitFor(t, "every shopper answered", func() bool { return len(stub.SentTo(fmt.Sprintf("psid-busy-%d", i))) == 1 })
+	}
+	require.Never(t, func() bool {
+		for i := range 8 {
+			if len(stub.SentTo(fmt.Sprintf("psid-busy-%d", i))) > 1 {
+				return true
+			}
+		}
+		return false
+	}, 500*time.Millisecond, 20*time.Millisecond, "a reply was sent twice")
+}
