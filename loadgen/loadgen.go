@@ -12,7 +12,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -474,18 +473,7 @@ meta:
 }
 
 // createDatabase makes a fresh database on the server and returns its URL
-// and a function dropping it.
-// withDatabase names another database on the server of connString (a URL
-// or keyword/value string), keeping its other settings: a Unix socket
-// directory, sslmode.
-func withDatabase(connString, name string) string {
-	if u, err := url.Parse(connString); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		u.Path = "/" + name
-		return u.String()
-	}
-	return connString + " dbname=" + name // a later keyword wins
-}
-
+// (the server URL's settings kept) and a function dropping it.
 func createDatabase(ctx context.Context, serverURL string) (string, func(), error) {
 	admin, err := pgx.Connect(ctx, serverURL)
 	if err != nil {
@@ -496,7 +484,7 @@ func createDatabase(ctx context.Context, serverURL string) (string, func(), erro
 		admin.Close(ctx)
 		return "", nil, fmt.Errorf("create database: %w", err)
 	}
-	return withDatabase(serverURL, name), func() {
+	return store.WithDatabase(serverURL, name), func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") //nolint:errcheck

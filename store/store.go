@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -35,6 +36,17 @@ var (
 	// ErrDuplicate is returned when a row would violate a unique key.
 	ErrDuplicate = errors.New("duplicate")
 )
+
+// WithDatabase names another database on the server of connString (a URL
+// or keyword/value string), keeping its other settings: a Unix socket
+// directory, sslmode, credentials.
+func WithDatabase(connString, name string) string {
+	if u, err := url.Parse(connString); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		u.Path = "/" + name
+		return u.String()
+	}
+	return connString + " dbname=" + name // a later keyword wins
+}
 
 // interpret translates pgx errors into the store's sentinels.
 func interpret(err error) error {

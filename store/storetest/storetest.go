@@ -49,7 +49,7 @@ func NewDB(t testing.TB) (*pgxpool.Pool, string) {
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+template); err != nil {
 		t.Fatalf("storetest: create database: %v", err)
 	}
-	url := withDatabase(t, ServerURL(), name)
+	url := store.WithDatabase(ServerURL(), name)
 	pool, err := store.Open(ctx, url, 10)
 	if err != nil {
 		t.Fatalf("storetest: %v", err)
@@ -113,7 +113,7 @@ func ensureTemplate(ctx context.Context, t testing.TB, admin *pgx.Conn) string {
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+building); err != nil {
 		t.Fatalf("storetest: create template: %v", err)
 	}
-	pool, err := store.Open(ctx, withDatabase(t, ServerURL(), building), 4)
+	pool, err := store.Open(ctx, store.WithDatabase(ServerURL(), building), 4)
 	if err != nil {
 		t.Fatalf("storetest: %v", err)
 	}
@@ -151,26 +151,6 @@ func migrationsHash(t testing.TB) string {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
-}
-
-func withDatabase(t testing.TB, url, name string) string {
-	t.Helper()
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		t.Fatalf("storetest: parse DATABASE_URL: %v", err)
-	}
-	// Rebuild the URL from its parts rather than editing strings, so any
-	// query parameters survive.
-	user := cfg.User
-	auth := user
-	if cfg.Password != "" {
-		auth += ":" + cfg.Password
-	}
-	ssl := "disable"
-	if cfg.TLSConfig != nil {
-		ssl = "require"
-	}
-	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=%s", auth, cfg.Host, cfg.Port, name, ssl)
 }
 
 func randomSuffix(t testing.TB) string {
