@@ -63,7 +63,7 @@ func NewDispatcher(ctx context.Context, worker *SendWorker, jobs *river.Client[p
 	for range senders {
 		d.senders.Go(func() {
 			for t := range d.queue {
-				d.send(t)
+				d.run(t, true)
 			}
 		})
 	}
@@ -97,19 +97,9 @@ func (d *Dispatcher) Dispatch(replies []store.OutboundDelivery, claimedUntil tim
 		select {
 		case d.queue <- t:
 		default: // every sender busy and the queue full: River sends it
-			go func() {
-				ctx, cancel := t.context(d.base)
-				defer cancel()
-				t.wait(ctx)
-				d.handOver(ctx, t.replies, 0, 0)
-				d.finish(t)
-			}()
+			go d.run(t, false)
 		}
 	}
-}
-
-func (t dispatchedThread) context(base context.Context) (context.Context, context.CancelFunc) {
-	return context.WithDeadline(base, t.deadline)
 }
 
 // wait waits until the conversation's previous thread is done, or ctx ends.
@@ -123,14 +113,16 @@ func (t dispatchedThread) wait(ctx context.Context) {
 	}
 }
 
-// send tries one conversation's replies in order; at the first that must
-// be retried, that reply and the ones after it go to River.
-func (d *Dispatcher) send(t dispatchedThread) {
+// run tries one conversation's replies in order, once the conversation's
+// previous thread is done; at the first that must be retried, that reply
+// and the ones after it go to River. Without send, or past the deadline,
+// all of them go to River.
+func (d *Dispatcher) run(t dispatchedThread, send bool) {
 	defer d.finish(t)
-	ctx, cancel := t.context(d.base)
+	ctx, cancel := context.WithDeadline(d.base, t.deadline)
 	defer cancel()
 	t.wait(ctx)
-	if ctx.Err() != nil { // waited too long behind the conversation's earlier replies
+	if !send || ctx.Err() != nil {
 		d.handOver(ctx, t.replies, 0, 0)
 		return
 	}
