@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -420,21 +422,8 @@ func TestRepliesOfOneConversationKeepTheirOrder(t *testing.T) {
 	t.Parallel()
 	pool, dbURL := storetest.NewDB(t)
 	stub, stubURL := newStub(t)
-	held := make(chan struct{})
-	release := make(chan struct{})
-	var sends atomic.Int32
-	graph := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && sends.Add(1) == 1 {
-			close(held)
-			<-release
-		}
-		proxy(t, w, r, stubURL)
-	}))
-	t.Cleanup(graph.Close)
-	var releaseOnce sync.Once
-	releaseSend := func() { releaseOnce.Do(func() { close(release) }) }
-	t.Cleanup(releaseSend) // before graph.Close, which waits for the held send
-	url := startGateway(t, dbURL, testConfig(graph.URL))
+	graphURL, held, releaseSend := holdFirstSend(t, stubURL)
+	url := startGateway(t, dbURL, testConfig(graphURL))
 
 	require.Equal(t, http.StatusOK, post(t, url, message("psid-order", "mid.o1", "hello")))
 	<-held
@@ -451,22 +440,27 @@ func TestRepliesOfOneConversationKeepTheirOrder(t *testing.T) {
 	require.NotContains(t, sent[1].Text, "automated assistant")
 }
 
-// proxy forwards r to the server at base and copies its answer to w.
-func proxy(t *testing.T, w http.ResponseWriter, r *http.Request, base string) {
-	req, err := http.NewRequestWithContext(r.Context(), r.Method, base+r.URL.RequestURI(), r.Body)
+// holdFirstSend serves the Graph API stand-in at stubURL through a proxy
+// that holds the first Send API call until release is called (or the test
+// ends); held is closed once that call has arrived.
+func holdFirstSend(t *testing.T, stubURL string) (graphURL string, held <-chan struct{}, release func()) {
+	target, err := url.Parse(stubURL)
 	require.NoError(t, err)
-	req.Header = r.Header.Clone()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		w.WriteHeader(http.StatusBadGateway)
-		return
-	}
-	defer resp.Body.Close()
-	for k, v := range resp.Header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(resp.StatusCode)
-	io.Copy(w, resp.Body) //nolint:errcheck
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	arrived, released := make(chan struct{}), make(chan struct{})
+	var sends atomic.Int32
+	graph := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && sends.Add(1) == 1 {
+			close(arrived)
+			<-released
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(graph.Close)
+	var once sync.Once
+	release = func() { once.Do(func() { close(released) }) }
+	t.Cleanup(release) // runs before graph.Close, which waits for the held call
+	return graph.URL, arrived, release
 }
 
 // TestLapsedClaimIsRescued writes a reply as a process that died before
@@ -495,21 +489,8 @@ func TestBusySendersHandRepliesToRiver(t *testing.T) {
 	t.Parallel()
 	pool, dbURL := storetest.NewDB(t)
 	stub, stubURL := newStub(t)
-	held := make(chan struct{})
-	release := make(chan struct{})
-	var sends atomic.Int32
-	graph := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && sends.Add(1) == 1 {
-			close(held)
-			<-release
-		}
-		proxy(t, w, r, stubURL)
-	}))
-	t.Cleanup(graph.Close)
-	var releaseOnce sync.Once
-	releaseSend := func() { releaseOnce.Do(func() { close(release) }) }
-	t.Cleanup(releaseSend)
-	cfg := testConfig(graph.URL)
+	graphURL, held, releaseSend := holdFirstSend(t, stubURL)
+	cfg := testConfig(graphURL)
 	cfg.Outbox.Workers = 1
 	url := startGateway(t, dbURL, cfg)
 
