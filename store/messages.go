@@ -125,23 +125,16 @@ type OutboundDelivery struct {
 }
 
 // OutboundsForDelivery loads outbound messages with their addressing, in
-// the order of ids. Ids that name no outbound message are left out. A
-// single id takes a statement without arrays, for the reason MarkSentMany
-// gives for sending scalar statements.
+// the order of ids. Ids that name no outbound message are left out.
 func OutboundsForDelivery(ctx context.Context, db DBTX, ids []int64) ([]OutboundDelivery, error) {
-	const columns = `SELECT m.id, m.conversation_id, m.author, m.platform, m.body, m.attachments,
-			m.quick_replies, m.status, i.channel_id, i.external_id, c.last_inbound_at, c.status `
-	const joins = `JOIN conversations c ON c.id = m.conversation_id
-		JOIN identities i ON i.id = c.identity_id `
-	var rows pgx.Rows
-	var err error
-	if len(ids) == 1 {
-		rows, err = db.Query(ctx, columns+`FROM messages m `+joins+`WHERE m.id = $1 AND m.direction = 'out'`, ids[0])
-	} else {
-		rows, err = db.Query(ctx, columns+`FROM unnest($1::bigint[]) WITH ORDINALITY AS wanted(id, n)
-			JOIN messages m ON m.id = wanted.id `+joins+`WHERE m.direction = 'out'
-			ORDER BY wanted.n`, ids)
-	}
+	rows, err := db.Query(ctx, `SELECT m.id, m.conversation_id, m.author, m.platform, m.body, m.attachments,
+			m.quick_replies, m.status, i.channel_id, i.external_id, c.last_inbound_at, c.status
+		FROM unnest($1::bigint[]) WITH ORDINALITY AS wanted(id, n)
+		JOIN messages m ON m.id = wanted.id
+		JOIN conversations c ON c.id = m.conversation_id
+		JOIN identities i ON i.id = c.identity_id
+		WHERE m.direction = 'out'
+		ORDER BY wanted.n`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("load outbound messages: %w", interpret(err))
 	}

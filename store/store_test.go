@@ -122,7 +122,7 @@ func TestOutboundsForDelivery(t *testing.T) {
 	require.Equal(t, "hello psid-1", got[1].Body)
 	require.Equal(t, "bot", got[1].ConversationStatus)
 
-	// One id takes a statement of its own; it must load the same.
+	// One id loads as it does among others.
 	one, err := store.OutboundsForDelivery(ctx, tx, []int64{ids[1]})
 	require.NoError(t, err)
 	require.Equal(t, got[:1], one)
