@@ -37,7 +37,11 @@ func (s *Service) decide(ctx context.Context, tx pgx.Tx, conv store.Conversation
 	u.Flow, u.FlowState, u.FlowData = d.Next.Flow, d.Next.State, d.Next.Data
 	work := botWork{effects: d.Effects, handoff: d.Handoff}
 	for _, r := range d.Replies {
-		work.replies = append(work.replies, store.Reply{Body: r.Text, QuickReplies: r.QuickReplies})
+		reply, err := store.NewReply(r.Text, r.QuickReplies)
+		if err != nil {
+			return work, err
+		}
+		work.replies = append(work.replies, reply)
 	}
 	if d.Handoff == nil {
 		return work, nil

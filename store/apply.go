@@ -11,8 +11,25 @@ import (
 
 // Reply is an outbound message written with the event that caused it.
 type Reply struct {
-	Body         string
-	QuickReplies any // JSON-encoded
+	Body string
+	// QuickReplies is the JSON list of quick replies; empty means none.
+	QuickReplies json.RawMessage
+}
+
+// NewReply encodes quickReplies once, for the row and for the dispatcher.
+func NewReply(body string, quickReplies any) (Reply, error) {
+	qr, err := encodeList(quickReplies)
+	if err != nil {
+		return Reply{}, fmt.Errorf("encode quick replies: %w", err)
+	}
+	return Reply{Body: body, QuickReplies: qr}, nil
+}
+
+func (r Reply) quickRepliesJSON() json.RawMessage {
+	if len(r.QuickReplies) == 0 {
+		return json.RawMessage("[]")
+	}
+	return r.QuickReplies
 }
 
 // InboundEvent is one shopper message applied to a locked conversation:
@@ -89,10 +106,7 @@ func applyInboundArgs(ev InboundEvent, now time.Time) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode flow data: %w", err)
 	}
-	bodies, quickReplies, err := encodeReplies(ev.Replies)
-	if err != nil {
-		return nil, err
-	}
+	bodies, quickReplies := replyColumns(ev.Replies)
 	summary, err := encodeOptional(u.HandoffSummary)
 	if err != nil {
 		return nil, fmt.Errorf("encode hand-off summary: %w", err)
@@ -137,13 +151,9 @@ func QueuedDeliveries(conv Conversation, author string, replies []Reply, ids []i
 	}
 	out := make([]OutboundDelivery, len(ids))
 	for i, r := range replies {
-		quickReplies, err := encodeList(r.QuickReplies)
-		if err != nil {
-			return nil, fmt.Errorf("encode quick replies: %w", err)
-		}
 		out[i] = OutboundDelivery{
 			Message: Message{ID: ids[i], ConversationID: conv.ID, Direction: "out", Author: author, Kind: "message",
-				Platform: conv.Platform, Body: r.Body, Attachments: json.RawMessage("[]"), QuickReplies: quickReplies,
+				Platform: conv.Platform, Body: r.Body, Attachments: json.RawMessage("[]"), QuickReplies: r.quickRepliesJSON(),
 				Status: "queued"},
 			ChannelID: conv.ChannelID, RecipientID: conv.ExternalID, LastInboundAt: conv.LastInboundAt,
 			ConversationStatus: conv.Status,

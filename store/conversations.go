@@ -157,10 +157,7 @@ func ApplyEvent(ctx context.Context, db DBTX, conversationID int64, platform str
 	if err != nil {
 		return nil, fmt.Errorf("encode hand-off summary: %w", err)
 	}
-	bodies, quickReplies, err := encodeReplies(replies)
-	if err != nil {
-		return nil, err
-	}
+	bodies, quickReplies := replyColumns(replies)
 	var ids []int64
 	err = db.QueryRow(ctx, `
 		WITH conversation AS (
@@ -192,17 +189,14 @@ func encodeOptional(v any) ([]byte, error) {
 	return json.Marshal(v)
 }
 
-func encodeReplies(replies []Reply) (bodies, quickReplies []string, err error) {
+// replyColumns lays replies out as the text arrays the reply inserts unnest.
+func replyColumns(replies []Reply) (bodies, quickReplies []string) {
 	bodies = make([]string, len(replies))
 	quickReplies = make([]string, len(replies))
 	for i, r := range replies {
-		qr, err := encodeList(r.QuickReplies)
-		if err != nil {
-			return nil, nil, fmt.Errorf("encode quick replies: %w", err)
-		}
-		bodies[i], quickReplies[i] = r.Body, string(qr)
+		bodies[i], quickReplies[i] = r.Body, string(r.quickRepliesJSON())
 	}
-	return bodies, quickReplies, nil
+	return bodies, quickReplies
 }
 
 // ResolvedConversation is a shopper's last resolved conversation, with
