@@ -119,12 +119,11 @@ func (s *Service) dispatch(jobs jobBatch) {
 // left it) under replyIDs, and one job per effect (delayed ones scheduled
 // for later).
 func (s *Service) queueWork(ctx context.Context, tx pgx.Tx, jobs *jobBatch, conv store.Conversation, replyIDs []int64, work botWork, now time.Time) error {
-	conversationID := conv.ID
 	log := zerolog.Ctx(ctx)
 	if work.handoff != nil {
-		log.Info().Stringer("conversation_id", ConversationID(conversationID)).
+		log.Info().Stringer("conversation_id", ConversationID(conv.ID)).
 			Str("reason", work.handoff.Reason).Int("priority", work.handoff.Priority).Msg("Conversation handed off")
-		if err := store.NotifyConsole(ctx, tx, store.ConsoleEvent{Type: "handoff", ConversationID: conversationID}); err != nil {
+		if err := store.NotifyConsole(ctx, tx, store.ConsoleEvent{Type: "handoff", ConversationID: conv.ID}); err != nil {
 			return err
 		}
 	}
@@ -138,7 +137,7 @@ func (s *Service) queueWork(ctx context.Context, tx pgx.Tx, jobs *jobBatch, conv
 		if err != nil {
 			return fmt.Errorf("encode effect: %w", err)
 		}
-		p := river.InsertManyParams{Args: store.EffectArgs{ConversationID: conversationID, Effect: raw}}
+		p := river.InsertManyParams{Args: store.EffectArgs{ConversationID: conv.ID, Effect: raw}}
 		if e.Delay > 0 {
 			p.InsertOpts = &river.InsertOpts{ScheduledAt: now.Add(e.Delay)}
 		}

@@ -174,7 +174,7 @@ func senderOf(ev Inbound) store.Sender {
 }
 
 // receiveMessage stores a shopper's message and, while the bot owns the
-// conversation, the bot's replies and their send job, in tx, under the
+// conversation, the bot's replies (added to jobs), through p, under the
 // conversation's row lock: taken up front when the shopper's conversation
 // is in locked, else here.
 func (s *Service) receiveMessage(ctx context.Context, p *pipeline, ev Inbound, locked map[store.Sender]store.Conversation, jobs *jobBatch) error {

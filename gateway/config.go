@@ -67,7 +67,8 @@ type ChannelConfig struct {
 
 // OutboxConfig tunes delivery.
 type OutboxConfig struct {
-	// Workers is how many send jobs run at once in this process.
+	// Workers is how many of the bot's replies the dispatcher sends at
+	// once in this process, and how many River send jobs run at once.
 	Workers int `yaml:"workers"`
 	// RetryBase is the first retry delay of a failed send; it doubles.
 	RetryBase time.Duration `yaml:"retry_base"`
