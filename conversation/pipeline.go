@@ -28,31 +28,34 @@ import (
 // CopyFrom do not, so flush before handing the pipeline to code that
 // batches or copies (River's inserts).
 type pipeline struct {
-	pgx.Tx
+	*store.LazyTx
 	on      bool
 	batch   pgx.Batch
 	pending []*pendingApply
 }
 
 type pendingApply struct {
-	replyIDs []int64
-	inserted bool
-	then     func(replyIDs []int64, inserted bool) error
+	conversationID int64
+	quiet          bool
+	replyIDs       []int64
+	inserted       bool
+	then           func(replyIDs []int64, inserted bool) error
 }
 
 var errAppliedOutOfTurn = errors.New("a message held back turned out to be a duplicate after a later one was decided")
 
 // apply writes ev (store.ApplyInbound) and then calls then with the result:
 // at once with the pipeline off, else once the statement has been sent.
-func (p *pipeline) apply(ctx context.Context, ev store.InboundEvent, now time.Time, then func(replyIDs []int64, inserted bool) error) error {
+// quiet says that then sends no statement of its own (see commit).
+func (p *pipeline) apply(ctx context.Context, ev store.InboundEvent, now time.Time, quiet bool, then func(replyIDs []int64, inserted bool) error) error {
 	if !p.on {
-		_, replyIDs, inserted, err := store.ApplyInbound(ctx, p.Tx, ev, now)
+		_, replyIDs, inserted, err := store.ApplyInbound(ctx, p.LazyTx, ev, now)
 		if err != nil {
 			return err
 		}
 		return then(replyIDs, inserted)
 	}
-	a := &pendingApply{then: then}
+	a := &pendingApply{conversationID: ev.Message.ConversationID, quiet: quiet, then: then}
 	if err := store.QueueApplyInbound(&p.batch, ev, now, func(replyIDs []int64, inserted bool) {
 		a.replyIDs, a.inserted = replyIDs, inserted
 	}); err != nil {
@@ -64,6 +67,42 @@ func (p *pipeline) apply(ctx context.Context, ev store.InboundEvent, now time.Ti
 
 // flush sends what apply held back and runs the callbacks, in order.
 func (p *pipeline) flush(ctx context.Context) error {
+	return p.send(ctx, false)
+}
+
+// commit commits the transaction. When every callback of what apply held
+// back is quiet, the COMMIT travels with those statements, in their round
+// trip, and the callbacks run after it. That needs each conversation's
+// message to be the only one held back: only then can no callback report
+// errAppliedOutOfTurn once the transaction has committed.
+func (p *pipeline) commit(ctx context.Context) error {
+	if p.quiet() {
+		return p.send(ctx, true)
+	}
+	if err := p.flush(ctx); err != nil {
+		return err
+	}
+	return p.LazyTx.Commit(ctx)
+}
+
+// quiet says whether what apply held back may be sent with the COMMIT.
+func (p *pipeline) quiet() bool {
+	if len(p.pending) == 0 {
+		return false
+	}
+	seen := make(map[int64]bool, len(p.pending))
+	for _, a := range p.pending {
+		if !a.quiet || seen[a.conversationID] {
+			return false
+		}
+		seen[a.conversationID] = true
+	}
+	return true
+}
+
+// send sends what apply held back, with the COMMIT when commit is set, and
+// runs the callbacks, in order.
+func (p *pipeline) send(ctx context.Context, commit bool) error {
 	if len(p.pending) == 0 {
 		return nil
 	}
@@ -71,7 +110,13 @@ func (p *pipeline) flush(ctx context.Context) error {
 	p.pending = nil
 	batch := p.batch
 	p.batch = pgx.Batch{}
-	if err := p.Tx.SendBatch(ctx, &batch).Close(); err != nil {
+	var err error
+	if commit {
+		err = p.LazyTx.CommitBatch(ctx, &batch)
+	} else {
+		err = p.LazyTx.SendBatch(ctx, &batch).Close()
+	}
+	if err != nil {
 		return err
 	}
 	for _, a := range pending {
@@ -87,7 +132,7 @@ func (p *pipeline) Exec(ctx context.Context, sql string, args ...any) (pgconn.Co
 	if err := p.flush(ctx); err != nil {
 		return pgconn.CommandTag{}, err
 	}
-	return p.Tx.Exec(ctx, sql, args...)
+	return p.LazyTx.Exec(ctx, sql, args...)
 }
 
 // Query runs a query after what apply held back.
@@ -95,7 +140,7 @@ func (p *pipeline) Query(ctx context.Context, sql string, args ...any) (pgx.Rows
 	if err := p.flush(ctx); err != nil {
 		return nil, err
 	}
-	return p.Tx.Query(ctx, sql, args...)
+	return p.LazyTx.Query(ctx, sql, args...)
 }
 
 // QueryRow runs a query after what apply held back.
@@ -103,7 +148,7 @@ func (p *pipeline) QueryRow(ctx context.Context, sql string, args ...any) pgx.Ro
 	if err := p.flush(ctx); err != nil {
 		return errRow{err}
 	}
-	return p.Tx.QueryRow(ctx, sql, args...)
+	return p.LazyTx.QueryRow(ctx, sql, args...)
 }
 
 type errRow struct{ err error }

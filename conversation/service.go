@@ -113,8 +113,15 @@ func (s *Service) commitInbound(ctx context.Context, webhooks [][]Inbound) error
 // dispatches the replies once it has committed.
 func (s *Service) applyEvents(ctx context.Context, events []Inbound, pipelined bool) error {
 	jobs := s.newJobBatch()
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		p := &pipeline{Tx: tx, on: pipelined}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("acquire connection: %w", err)
+	}
+	defer conn.Release()
+	tx := store.NewLazyTx(conn.Conn())
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after a commit it does nothing
+	err = func() error {
+		p := &pipeline{LazyTx: tx, on: pipelined}
 		locked, err := lockSenders(ctx, p, events)
 		if err != nil {
 			return err
@@ -137,11 +144,21 @@ func (s *Service) applyEvents(ctx context.Context, events []Inbound, pipelined b
 				return fmt.Errorf("apply %s event: %w", ev.Kind, err)
 			}
 		}
-		if err := p.flush(ctx); err != nil {
+		// Quiet callbacks queue no jobs: with none queued yet, the COMMIT
+		// may travel with the held-back statements.
+		if len(jobs.others) > 0 || !p.quiet() {
+			if err := p.flush(ctx); err != nil {
+				return fmt.Errorf("apply message events: %w", err)
+			}
+			if err := s.insertJobs(ctx, p, jobs); err != nil {
+				return err
+			}
+		}
+		if err := p.commit(ctx); err != nil {
 			return fmt.Errorf("apply message events: %w", err)
 		}
-		return s.insertJobs(ctx, p, jobs)
-	})
+		return nil
+	}()
 	if err != nil {
 		return err
 	}
@@ -240,7 +257,11 @@ func (s *Service) receiveMessage(ctx context.Context, p *pipeline, ev Inbound, l
 	if open {
 		locked[sender] = conv.Applied(apply.Update) // assumed until the write says otherwise
 	}
-	return p.apply(ctx, apply, now, func(replyIDs []int64, inserted bool) error {
+	// The callback below sends no statement and queues no job for a bot
+	// conversation whose decision needs nothing beyond its replies.
+	quiet := conv.Status == string(StatusBot) && csat == 0 && work.handoff == nil &&
+		len(work.effects) == 0 && (s.dispatcher != nil || len(work.replies) == 0)
+	return p.apply(ctx, apply, now, quiet, func(replyIDs []int64, inserted bool) error {
 		if !inserted {
 			if open {
 				if locked[sender].EventsApplied != seq {

@@ -3,15 +3,19 @@ package conversation_test
 import (
 	"context"
 	"encoding/json"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/frontdesk/frontdesk/conversation"
+	"github.com/frontdesk/frontdesk/store"
 	"github.com/frontdesk/frontdesk/store/storetest"
 )
 
@@ -215,4 +219,81 @@ func TestDuplicateBeforeNewMessageOfOneShopper(t *testing.T) {
 	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM jsonb_object_keys((SELECT flow_data FROM conversations))`),
 		"the second message was decided after the first, once")
 	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM messages WHERE direction = 'out'`))
+}
+
+// dispatched records the replies a service hands over after its commits.
+type dispatched struct {
+	mu      sync.Mutex
+	replies []store.OutboundDelivery
+}
+
+func (d *dispatched) Dispatch(replies []store.OutboundDelivery, _ time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.replies = append(d.replies, replies...)
+}
+
+// tripCounter counts a pool's batches and statements sent on their own.
+type tripCounter struct{ batches, statements atomic.Int64 }
+
+func (c *tripCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.statements.Add(1)
+	return ctx
+}
+func (c *tripCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (c *tripCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	c.batches.Add(1)
+	return ctx
+}
+func (c *tripCounter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (c *tripCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
+
+func TestBotReplyTakesTwoRoundTrips(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, url := storetest.NewDB(t)
+	cfg, err := pgxpool.ParseConfig(url)
+	require.NoError(t, err)
+	cfg.MaxConns = 1 // one connection, so its statements are prepared by the first message
+	trips := &tripCounter{}
+	cfg.ConnConfig.Tracer = trips
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	require.NoError(t, err)
+	bot := &scriptBot{next: func(s conversation.FlowState, ev conversation.BotEvent) conversation.Decision {
+		d := conversation.Decision{Next: conversation.FlowState{Flow: "echo", State: "s"},
+			Replies: []conversation.Reply{{Text: "you said " + ev.Text}}}
+		if ev.Text == "look it up" {
+			d.Effects = []conversation.Effect{{Kind: "lookup_order", Args: map[string]string{"order": "1001"}}}
+		}
+		return d
+	}}
+	svc := conversation.NewService(pool, jobs, bot)
+	sent := &dispatched{}
+	svc.DispatchReplies(sent, time.Minute)
+	count := func(sql string) int {
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, sql).Scan(&n))
+		return n
+	}
+
+	require.NoError(t, svc.Receive(ctx, []conversation.Inbound{inbound("m1", "hello")}))
+	trips.batches.Store(0)
+	trips.statements.Store(0)
+	require.NoError(t, svc.Receive(ctx, []conversation.Inbound{inbound("m2", "again")}))
+	require.Equal(t, int64(2), trips.batches.Load(),
+		"BEGIN with the lock, the message and its reply with the COMMIT")
+	require.Zero(t, trips.statements.Load())
+	require.Equal(t, 2, count(`SELECT events_applied FROM conversations`))
+	require.Equal(t, 2, count(`SELECT count(*) FROM messages WHERE direction = 'out' AND status = 'queued'`))
+	require.Len(t, sent.replies, 2, "each committed reply is dispatched")
+	require.Equal(t, "you said again", sent.replies[1].Body)
+
+	// A decision with an effect queues a River job in the same transaction.
+	require.NoError(t, svc.Receive(ctx, []conversation.Inbound{inbound("m3", "look it up")}))
+	require.Equal(t, 1, count(`SELECT count(*) FROM river_job WHERE kind = 'bot_effect'`))
+	require.Equal(t, 3, count(`SELECT events_applied FROM conversations`))
+	require.Len(t, sent.replies, 3)
 }
