@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -233,21 +231,6 @@ func (d *dispatched) Dispatch(replies []store.OutboundDelivery, _ time.Time) {
 	d.replies = append(d.replies, replies...)
 }
 
-// tripCounter counts a pool's batches and statements sent on their own.
-type tripCounter struct{ batches, statements atomic.Int64 }
-
-func (c *tripCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	c.statements.Add(1)
-	return ctx
-}
-func (c *tripCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-func (c *tripCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
-	c.batches.Add(1)
-	return ctx
-}
-func (c *tripCounter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
-func (c *tripCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
-
 func TestBotReplyTakesTwoRoundTrips(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -255,7 +238,7 @@ func TestBotReplyTakesTwoRoundTrips(t *testing.T) {
 	cfg, err := pgxpool.ParseConfig(url)
 	require.NoError(t, err)
 	cfg.MaxConns = 1 // one connection, so its statements are prepared by the first message
-	trips := &tripCounter{}
+	trips := &storetest.RoundTrips{}
 	cfg.ConnConfig.Tracer = trips
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	require.NoError(t, err)
@@ -280,12 +263,11 @@ func TestBotReplyTakesTwoRoundTrips(t *testing.T) {
 	}
 
 	require.NoError(t, svc.Receive(ctx, []conversation.Inbound{inbound("m1", "hello")}))
-	trips.batches.Store(0)
-	trips.statements.Store(0)
+	trips.Reset()
 	require.NoError(t, svc.Receive(ctx, []conversation.Inbound{inbound("m2", "again")}))
-	require.Equal(t, int64(2), trips.batches.Load(),
+	require.Equal(t, int64(2), trips.Batches(),
 		"BEGIN with the lock, the message and its reply with the COMMIT")
-	require.Zero(t, trips.statements.Load())
+	require.Zero(t, trips.Statements())
 	require.Equal(t, 2, count(`SELECT events_applied FROM conversations`))
 	require.Equal(t, 2, count(`SELECT count(*) FROM messages WHERE direction = 'out' AND status = 'queued'`))
 	require.Len(t, sent.replies, 2, "each committed reply is dispatched")

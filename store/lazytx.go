@@ -59,14 +59,19 @@ func (t *LazyTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	return br
 }
 
+// sendFirst sends the transaction's first statement, with BEGIN.
+func (t *LazyTx) sendFirst(ctx context.Context, sql string, args []any) pgx.BatchResults {
+	b := &pgx.Batch{}
+	b.Queue(sql, args...)
+	return t.SendBatch(ctx, b)
+}
+
 // Exec runs a statement.
 func (t *LazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	if t.begun {
 		return t.conn.Exec(ctx, sql, args...)
 	}
-	b := &pgx.Batch{}
-	b.Queue(sql, args...)
-	br := t.SendBatch(ctx, b)
+	br := t.sendFirst(ctx, sql, args)
 	tag, err := br.Exec()
 	if closeErr := br.Close(); err == nil {
 		err = closeErr
@@ -79,9 +84,7 @@ func (t *LazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 	if t.begun {
 		return t.conn.Query(ctx, sql, args...)
 	}
-	b := &pgx.Batch{}
-	b.Queue(sql, args...)
-	br := t.SendBatch(ctx, b)
+	br := t.sendFirst(ctx, sql, args)
 	rows, err := br.Query()
 	if err != nil {
 		br.Close() //nolint:errcheck // err says what went wrong

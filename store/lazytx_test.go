@@ -11,31 +11,15 @@ import (
 	"github.com/frontdesk/frontdesk/store/storetest"
 )
 
-// roundTrips counts what a connection sends: batches, and statements sent
-// on their own.
-type roundTrips struct{ batches, statements int }
-
-func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	r.statements++
-	return ctx
-}
-func (r *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-func (r *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
-	r.batches++
-	return ctx
-}
-func (r *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
-func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
-
 // lazyTxConn connects to a new database with a table t, its statements
 // already prepared so that each batch is one round trip.
-func lazyTxConn(t *testing.T) (*pgx.Conn, *roundTrips, *pgx.Conn) {
+func lazyTxConn(t *testing.T) (*pgx.Conn, *storetest.RoundTrips, *pgx.Conn) {
 	t.Helper()
 	ctx := context.Background()
 	_, url := storetest.NewDB(t)
 	cfg, err := pgx.ParseConfig(url)
 	require.NoError(t, err)
-	trips := &roundTrips{}
+	trips := &storetest.RoundTrips{}
 	cfg.Tracer = trips
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	require.NoError(t, err)
@@ -49,7 +33,7 @@ func lazyTxConn(t *testing.T) (*pgx.Conn, *roundTrips, *pgx.Conn) {
 		_, err := conn.Prepare(ctx, sql, sql)
 		require.NoError(t, err)
 	}
-	*trips = roundTrips{}
+	trips.Reset()
 	return conn, trips, other
 }
 
@@ -68,13 +52,15 @@ func TestLazyTxSendsBeginAndCommitWithItsStatements(t *testing.T) {
 	tx := store.NewLazyTx(conn)
 	_, err := tx.Exec(ctx, "INSERT INTO t VALUES ($1)", 1)
 	require.NoError(t, err)
-	require.Equal(t, roundTrips{batches: 1}, *trips, "BEGIN goes with the first statement")
+	require.Equal(t, int64(1), trips.Batches(), "BEGIN goes with the first statement")
+	require.Zero(t, trips.Statements())
 	require.Zero(t, countRows(t, other), "the first statement runs inside the transaction")
 
 	var b pgx.Batch
 	b.Queue("INSERT INTO t VALUES ($1)", 2)
 	require.NoError(t, tx.CommitBatch(ctx, &b))
-	require.Equal(t, roundTrips{batches: 2}, *trips, "COMMIT goes with the last statements")
+	require.Equal(t, int64(2), trips.Batches(), "COMMIT goes with the last statements")
+	require.Zero(t, trips.Statements())
 	require.Equal(t, 2, countRows(t, other))
 	require.Equal(t, byte('I'), conn.PgConn().TxStatus())
 	require.NoError(t, tx.Rollback(ctx), "after the commit there is nothing to roll back")
