@@ -7,8 +7,9 @@
 // costs more than applying one webhook's events. Sharing commits keeps
 // that cost per batch instead of per item. A lone caller is never kept
 // waiting for company: with fewer than MaxRunning batches in flight its
-// item is committed at once, alone — unless the group lingers (Linger),
-// for callers that gain more from fewer commits than they lose waiting.
+// item is committed at once, alone, on the caller's own goroutine —
+// unless the group lingers (Linger), for callers that gain more from fewer
+// commits than they lose waiting.
 package groupcommit
 
 import (
@@ -28,6 +29,7 @@ type Group[T any] struct {
 	pending []*call[T]
 	running int           // runners alive
 	idle    int           // runners waiting for work
+	leading int           // callers committing a batch themselves
 	wake    chan struct{} // one token per idle runner woken
 }
 
@@ -67,21 +69,60 @@ func (g *Group[T]) Do(ctx context.Context, item T) error {
 	c := &call[T]{ctx: ctx, item: item, done: make(chan error, 1)}
 	g.mu.Lock()
 	g.pending = append(g.pending, c)
-	switch {
-	case g.idle > 0:
-		g.idle--
-		g.wake <- struct{}{}
-	case g.running < g.maxRunning:
-		g.running++
-		go g.run()
+	if g.linger == 0 && g.committing() < g.maxRunning {
+		// Commit on this goroutine: handing the item to a runner and
+		// waiting for its answer costs two goroutine wake-ups, which on
+		// a small machine are a good part of a lone caller's latency.
+		g.leading++
+		g.mu.Unlock()
+		g.lead(c)
+	} else {
+		g.startRunner()
+		g.mu.Unlock()
 	}
-	g.mu.Unlock()
 	select {
 	case err := <-c.done:
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// committing is how many batches are being committed or about to be:
+// runners at work and leading callers. Call it with mu held.
+func (g *Group[T]) committing() int { return g.running - g.idle + g.leading }
+
+// startRunner gets a runner to take what is pending, unless MaxRunning
+// batches are in flight already: one of those takes it when done. Call it
+// with mu held.
+func (g *Group[T]) startRunner() {
+	switch {
+	case len(g.pending) == 0 || g.committing() >= g.maxRunning:
+	case g.idle > 0:
+		g.idle--
+		g.wake <- struct{}{}
+	default:
+		g.running++
+		go g.run()
+	}
+}
+
+// lead commits batches on the caller's goroutine until c has its answer,
+// then leaves what is still pending to a runner.
+func (g *Group[T]) lead(c *call[T]) {
+	for len(c.done) == 0 {
+		g.mu.Lock()
+		batch := g.takeLocked()
+		g.mu.Unlock()
+		if batch == nil {
+			break // another committer took c
+		}
+		g.commitBatch(batch)
+	}
+	g.mu.Lock()
+	g.leading--
+	g.startRunner()
+	g.mu.Unlock()
 }
 
 // Pending is how many callers wait for a batch to take them.
@@ -114,6 +155,17 @@ func (g *Group[T]) run() {
 func (g *Group[T]) take() []*call[T] {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	batch := g.takeLocked()
+	if batch == nil {
+		g.idle++
+		g.pending = nil // let the emptied backing array go
+	}
+	return batch
+}
+
+// takeLocked removes the next batch from the pending list, as take does,
+// with mu held; nil when nothing is pending.
+func (g *Group[T]) takeLocked() []*call[T] {
 	var batch []*call[T]
 	for len(g.pending) > 0 && len(batch) < g.maxBatch {
 		c := g.pending[0]
@@ -124,11 +176,6 @@ func (g *Group[T]) take() []*call[T] {
 			continue
 		}
 		batch = append(batch, c)
-	}
-	if len(batch) == 0 {
-		g.idle++
-		g.pending = nil // let the emptied backing array go
-		return nil
 	}
 	return batch
 }

@@ -3,7 +3,9 @@ package groupcommit_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -147,4 +149,20 @@ func TestCallerThatGaveUpIsNotCommitted(t *testing.T) {
 func waitPending(t *testing.T, g interface{ Pending() int }, n int) {
 	t.Helper()
 	require.Eventually(t, func() bool { return g.Pending() == n }, 5*time.Second, time.Millisecond)
+}
+
+func TestLoneCallerCommitsOnItsOwnGoroutine(t *testing.T) {
+	t.Parallel()
+	onCaller := func(context.Context, []int) error {
+		buf := make([]byte, 64<<10)
+		// The test's own frame, not this closure's (…Goroutine.func1).
+		if !strings.Contains(string(buf[:runtime.Stack(buf, false)]), "TestLoneCallerCommitsOnItsOwnGoroutine(") {
+			return errors.New("committed on another goroutine")
+		}
+		return nil
+	}
+	require.NoError(t, groupcommit.New(10, 2, onCaller).Do(context.Background(), 1),
+		"a lone caller needs no runner to wake and no answer to wait for")
+	require.Error(t, groupcommit.New(10, 2, onCaller).Linger(time.Millisecond).Do(context.Background(), 1),
+		"a lingering group waits on a runner")
 }
