@@ -43,7 +43,8 @@ else
 fi
 DB_USER="frontdesk"
 DB_NAME="frontdesk"
-LOCAL_URL="postgres://${DB_USER}@127.0.0.1:${PORT}/${DB_NAME}?sslmode=disable"
+local_url() { LOCAL_URL="postgres://${DB_USER}@127.0.0.1:${PORT}/${DB_NAME}?sslmode=disable"; }
+local_url
 COMPOSE_URL="postgres://frontdesk:${POSTGRES_PASSWORD:-frontdesk}@127.0.0.1:${PORT}/frontdesk?sslmode=disable"
 
 say() { printf 'pg.sh: %s\n' "$*" >&2; }
@@ -238,11 +239,27 @@ start_local() {
 
 	pg_ctl="$PG_BIN/pg_ctl"
 	say "starting private cluster on 127.0.0.1:$PORT (log: $LOG_FILE)"
-	if ! as_pg "$pg_ctl" start -D "$PGDATA_DIR" -l "$LOG_FILE" -w -t 60 \
-		</dev/null >&2 9>&-; then
+	local tries=0 logged
+	until logged="$(wc -l <"$LOG_FILE")" &&
+		as_pg "$pg_ctl" start -D "$PGDATA_DIR" -l "$LOG_FILE" -w -t 60 </dev/null >&2 9>&-; do
+		tries=$((tries + 1))
+		# A port nothing listens on may still be taken: a client connection
+		# (even one in TIME_WAIT) can hold it as its local port, and ports
+		# from 32768 up are handed out for those. Unless the port was chosen
+		# (FRONTDESK_PG_PORT), move the cluster to the next free one.
+		if [ -z "${FRONTDESK_PG_PORT:-}" ] && [ "$tries" -lt 10 ] &&
+			tail -n "+$((logged + 1))" "$LOG_FILE" | grep -q "Address already in use"; then
+			PORT=$((PORT + 1))
+			while ! port_free "$PORT" && [ "$PORT" -lt 55532 ]; do PORT=$((PORT + 1)); done
+			echo "$PORT" >"$DATA/pg.port"
+			local_url
+			write_settings
+			say "port taken; starting on 127.0.0.1:$PORT instead"
+			continue
+		fi
 		tail -n 20 "$LOG_FILE" >&2 || true
 		die "pg_ctl start failed (is port $PORT taken? set FRONTDESK_PG_PORT); see $LOG_FILE"
-	fi
+	done
 	isready="$(pgtool pg_isready)" || die "pg_isready not found"
 	for i in $(seq 1 60); do
 		if "$isready" -q -h 127.0.0.1 -p "$PORT" -U "$DB_USER" -d postgres -t 2; then
