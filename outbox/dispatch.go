@@ -166,15 +166,10 @@ func (d *Dispatcher) handOver(ctx context.Context, replies []store.OutboundDeliv
 	// The dispatch's own deadline may be what ended the try.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	err := pgx.BeginFunc(ctx, d.worker.Pool, func(tx pgx.Tx) error {
-		released, err := store.ReleaseSendClaims(ctx, tx, ids)
-		if err != nil || len(released) == 0 {
-			return err
-		}
-		_, err = d.jobs.InsertTx(ctx, tx, store.SendArgs{MessageIDs: released, Tried: tried},
-			&river.InsertOpts{ScheduledAt: d.worker.now().Add(delay)})
-		return err
-	})
+	_, err := queueSends(ctx, d.worker.Pool, d.jobs, store.SendArgs{Tried: tried},
+		&river.InsertOpts{ScheduledAt: d.worker.now().Add(delay)}, func(tx pgx.Tx) ([]int64, error) {
+			return store.ReleaseSendClaims(ctx, tx, ids)
+		})
 	if err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Int("messages", len(ids)).
 			Msg("Could not hand sends to River; they will be rescued when their claim lapses")

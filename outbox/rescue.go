@@ -29,15 +29,8 @@ const rescueBatch = 500
 func (w *RescueWorker) Work(ctx context.Context, _ *river.Job[store.RescueArgs]) error {
 	jobs := river.ClientFromContext[pgx.Tx](ctx)
 	for {
-		var n int
-		err := pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
-			ids, err := store.TakeLapsedSendClaims(ctx, tx, time.Now(), rescueBatch)
-			if err != nil || len(ids) == 0 {
-				return err
-			}
-			n = len(ids)
-			_, err = jobs.InsertTx(ctx, tx, store.SendArgs{MessageIDs: ids}, nil)
-			return err
+		n, err := queueSends(ctx, w.Pool, jobs, store.SendArgs{}, nil, func(tx pgx.Tx) ([]int64, error) {
+			return store.TakeLapsedSendClaims(ctx, tx, time.Now(), rescueBatch)
 		})
 		if err != nil {
 			return err
@@ -49,6 +42,25 @@ func (w *RescueWorker) Work(ctx context.Context, _ *river.Job[store.RescueArgs])
 			return nil
 		}
 	}
+}
+
+// queueSends ends, in one transaction, the claims on the replies that
+// claims picks (store.ReleaseSendClaims, store.TakeLapsedSendClaims) and
+// gives River one job sending them, with args' other fields and opts. It
+// returns how many replies the job carries; none, no job.
+func queueSends(ctx context.Context, pool *pgxpool.Pool, jobs *river.Client[pgx.Tx], args store.SendArgs,
+	opts *river.InsertOpts, claims func(pgx.Tx) ([]int64, error)) (int, error) {
+	var n int
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		ids, err := claims(tx)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		n, args.MessageIDs = len(ids), ids
+		_, err = jobs.InsertTx(ctx, tx, args, opts)
+		return err
+	})
+	return n, err
 }
 
 // RescuePeriodicJob runs RescueWorker every interval, and once at start.
