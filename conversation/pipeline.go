@@ -46,7 +46,7 @@ var errAppliedOutOfTurn = errors.New("a message held back turned out to be a dup
 
 // apply writes ev (store.ApplyInbound) and then calls then with the result:
 // at once with the pipeline off, else once the statement has been sent.
-// quiet says that then sends no statement of its own (see commit).
+// quiet says that then sends no statement and queues no job (see commit).
 func (p *pipeline) apply(ctx context.Context, ev store.InboundEvent, now time.Time, quiet bool, then func(replyIDs []int64, inserted bool) error) error {
 	if !p.on {
 		_, replyIDs, inserted, err := store.ApplyInbound(ctx, p.LazyTx, ev, now)
@@ -70,19 +70,13 @@ func (p *pipeline) flush(ctx context.Context) error {
 	return p.send(ctx, false)
 }
 
-// commit commits the transaction. When every callback of what apply held
-// back is quiet, the COMMIT travels with those statements, in their round
-// trip, and the callbacks run after it. That needs each conversation's
-// message to be the only one held back: only then can no callback report
-// errAppliedOutOfTurn once the transaction has committed.
+// commit sends what apply held back together with the COMMIT, in one
+// round trip, and runs the callbacks after it. Call it only when quiet:
+// each conversation's message must be the only one held back, so that no
+// callback can report errAppliedOutOfTurn once the transaction has
+// committed, and no callback may send a statement of its own.
 func (p *pipeline) commit(ctx context.Context) error {
-	if p.quiet() {
-		return p.send(ctx, true)
-	}
-	if err := p.flush(ctx); err != nil {
-		return err
-	}
-	return p.LazyTx.Commit(ctx)
+	return p.send(ctx, true)
 }
 
 // quiet says whether what apply held back may be sent with the COMMIT.

@@ -145,19 +145,20 @@ func (s *Service) applyEvents(ctx context.Context, events []Inbound, pipelined b
 			}
 		}
 		// Quiet callbacks queue no jobs: with none queued yet, the COMMIT
-		// may travel with the held-back statements.
-		if len(jobs.others) > 0 || !p.quiet() {
-			if err := p.flush(ctx); err != nil {
+		// travels with the held-back statements.
+		if len(jobs.others) == 0 && p.quiet() {
+			if err := p.commit(ctx); err != nil {
 				return fmt.Errorf("apply message events: %w", err)
 			}
-			if err := s.insertJobs(ctx, p, jobs); err != nil {
-				return err
-			}
+			return nil
 		}
-		if err := p.commit(ctx); err != nil {
+		if err := p.flush(ctx); err != nil {
 			return fmt.Errorf("apply message events: %w", err)
 		}
-		return nil
+		if err := s.insertJobs(ctx, p, jobs); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
 	}()
 	if err != nil {
 		return err
