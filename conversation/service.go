@@ -88,10 +88,19 @@ func (s *Service) Receive(ctx context.Context, events []Inbound) error {
 	return s.ingest.Do(ctx, clean)
 }
 
+// deadlockAttempts bounds how often commitInbound applies a batch that
+// PostgreSQL aborted to break a deadlock.
+const deadlockAttempts = 3
+
 // commitInbound applies the events of several webhooks in one transaction.
 // Events are taken in the order of their shopper, and in arrival order for
-// each shopper: every transaction locks conversations in that same order,
-// so two batches never wait for each other's locks in a cycle.
+// each shopper, and the open conversations of a batch are locked up front
+// in that order. A conversation that is not open yet is locked later, when
+// its message is applied: a first contact, or a message after resolution.
+// If another transaction (of another batch or another process) took that
+// one first and now waits for one this batch holds, PostgreSQL aborts one
+// of the two; a batch aborted so is applied again, and by then the other
+// has gone on.
 func (s *Service) commitInbound(ctx context.Context, webhooks [][]Inbound) error {
 	var events []Inbound
 	for _, w := range webhooks {
@@ -101,11 +110,16 @@ func (s *Service) commitInbound(ctx context.Context, webhooks [][]Inbound) error
 		return cmp.Or(cmp.Compare(a.Platform, b.Platform), cmp.Compare(a.ChannelID, b.ChannelID),
 			cmp.Compare(a.SenderID, b.SenderID))
 	})
-	err := s.applyEvents(ctx, events, true)
-	if errors.Is(err, errAppliedOutOfTurn) {
-		err = s.applyEvents(ctx, events, false)
+	for attempt := 1; ; attempt++ {
+		err := s.applyEvents(ctx, events, true)
+		if errors.Is(err, errAppliedOutOfTurn) {
+			err = s.applyEvents(ctx, events, false)
+		}
+		if !store.IsDeadlock(err) || attempt == deadlockAttempts {
+			return err
+		}
+		zerolog.Ctx(ctx).Debug().Int("attempt", attempt).Msg("Webhook batch deadlocked with another transaction; applying it again")
 	}
-	return err
 }
 
 // applyEvents applies events in one transaction, holding back the

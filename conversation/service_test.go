@@ -219,6 +219,59 @@ func TestDuplicateBeforeNewMessageOfOneShopper(t *testing.T) {
 	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM messages WHERE direction = 'out'`))
 }
 
+// TestDeadlockedWebhookIsAppliedAgain: a webhook carries the messages of
+// two shoppers, one whose conversation is open, locked up front, and one
+// whose conversation was just resolved, locked when its message reopens it.
+// Another transaction takes the two the other way round. PostgreSQL aborts
+// the webhook's transaction, which began waiting first; the webhook is
+// applied again and succeeds.
+func TestDeadlockedWebhookIsAppliedAgain(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	b.bot.next = func(s conversation.FlowState, ev conversation.BotEvent) conversation.Decision {
+		return conversation.Decision{Next: conversation.FlowState{Flow: "echo", State: "s"},
+			Replies: []conversation.Reply{{Text: "you said " + ev.Text}}}
+	}
+	from := func(sender, mid string) conversation.Inbound {
+		ev := inbound(mid, "hi")
+		ev.SenderID = sender
+		return ev
+	}
+	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{from("open", "o1")}))
+	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{from("reopens", "r1")}))
+	conversationOf := func(sender string) int64 {
+		return int64(b.count(t, `SELECT c.id FROM conversations c JOIN identities i ON i.id = c.identity_id
+			WHERE i.external_id = $1`, sender))
+	}
+	open, reopens := conversationOf("open"), conversationOf("reopens")
+	_, err := b.pool.Exec(ctx, `UPDATE conversations SET status = 'resolved', resolved_at = now() WHERE id = $1`, reopens)
+	require.NoError(t, err)
+
+	other, err := b.pool.Begin(ctx)
+	require.NoError(t, err)
+	defer other.Rollback(ctx) //nolint:errcheck // committed below
+	_, err = other.Exec(ctx, `SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE`, reopens)
+	require.NoError(t, err)
+	received := make(chan error, 1)
+	go func() {
+		received <- b.svc.Receive(ctx, []conversation.Inbound{from("reopens", "r2"), from("open", "o2")})
+	}()
+	require.Eventually(t, func() bool {
+		return b.count(t, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`) == 1
+	}, 10*time.Second, 5*time.Millisecond, "the webhook holds the open conversation and waits for the resolved one")
+	_, err = other.Exec(ctx, `SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE`, open)
+	require.NoError(t, err, "the webhook's transaction is the one aborted")
+	require.NoError(t, other.Commit(ctx))
+
+	require.NoError(t, <-received)
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM conversations WHERE id = $1 AND status = 'bot' AND reopened_count = 1`, reopens))
+	require.Equal(t, 2, b.count(t, `SELECT events_applied FROM conversations WHERE id = $1`, open))
+	require.Equal(t, 4, b.count(t, `SELECT count(*) FROM messages WHERE direction = 'in'`))
+	require.Equal(t, 4, b.count(t, `SELECT count(*) FROM messages WHERE direction = 'out'`))
+}
+
 // dispatched records the replies a service hands over after its commits.
 type dispatched struct {
 	mu      sync.Mutex

@@ -60,6 +60,14 @@ func interpret(err error) error {
 	return err
 }
 
+// IsDeadlock reports whether err is PostgreSQL aborting a transaction to
+// break a cycle of lock waits. Running the transaction again is safe and
+// usually succeeds: the other transaction of the cycle has gone on.
+func IsDeadlock(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "40P01"
+}
+
 // Open connects a pool to url and checks that the database answers. The
 // pool holds up to maxConns connections unless url sets pool_max_conns.
 func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
