@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,19 +23,6 @@ const graphTimeout = 20 * time.Second
 // defaultRetryAfter is how long to wait after a rate-limit error when Meta
 // gives no estimate.
 const defaultRetryAfter = 60 * time.Second
-
-// graphClient is shared by every session: one connection pool per process.
-// The idle pool is larger than net/http's default of 2 per host because all
-// calls go to one host, and the load generator sends thousands a second.
-var graphClient = &http.Client{
-	Timeout: graphTimeout,
-	Transport: func() *http.Transport {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConns = 256
-		t.MaxIdleConnsPerHost = 64
-		return t
-	}(),
-}
 
 // graphSessionKey is everything a huandu session is made of, so one session
 // serves every adapter with the same configuration.
@@ -91,7 +76,6 @@ func (a *Adapter) session(channelID string) (*facebook.Session, error) {
 	s := app.Session(token)
 	s.BaseURL = key.baseURL // huandu builds BaseURL + Version + "/" + path
 	s.Version = key.version
-	s.HttpClient = graphClient
 	// The token goes in the Authorization header, never in a URL that a
 	// proxy or an error message could log.
 	s.UseAuthorizationHeader()
@@ -109,7 +93,7 @@ func (a *Adapter) graphCall(ctx context.Context, channelID string, method facebo
 	if err != nil {
 		return nil, err
 	}
-	rec := &graphRecorder{client: graphClient}
+	rec := &graphRecorder{}
 	call := s.WithContext(ctx)
 	call.HttpClient = rec
 	res, err := call.Api(path, method, params)
@@ -120,50 +104,6 @@ func (a *Adapter) graphCall(ctx context.Context, channelID string, method facebo
 		return nil, classify(&graphCallError{status: rec.status, header: rec.header, err: err})
 	}
 	return res, nil
-}
-
-// graphRecorder is the HTTP client of one call. It keeps the response
-// status and headers, which huandu does not return, and strips the query
-// (it carries appsecret_proof) from transport errors.
-type graphRecorder struct {
-	client *http.Client
-	status int
-	header http.Header
-}
-
-func (r *graphRecorder) Do(req *http.Request) (*http.Response, error) {
-	resp, err := r.client.Do(req)
-	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			if u, perr := url.Parse(uerr.URL); perr == nil {
-				u.RawQuery = ""
-				uerr.URL = u.String()
-			}
-		}
-		return nil, err
-	}
-	r.status = resp.StatusCode
-	r.header = resp.Header
-	return resp, nil
-}
-
-// Get and Post complete huandu's HttpClient interface; huandu only calls Do.
-func (r *graphRecorder) Get(rawURL string) (*http.Response, error) {
-	req, err := http.NewRequest(http.MethodGet, rawURL, nil)
-	if err != nil {
-		return nil, err
-	}
-	return r.Do(req)
-}
-
-func (r *graphRecorder) Post(rawURL, contentType string, body io.Reader) (*http.Response, error) {
-	req, err := http.NewRequest(http.MethodPost, rawURL, body)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", contentType)
-	return r.Do(req)
 }
 
 // graphCallError is a failed Graph call before classification: the HTTP

@@ -428,6 +428,29 @@ func TestSendCanceled(t *testing.T) {
 	require.Empty(t, b.stub.Sent())
 }
 
+// TestSendDeadline: a Graph API that never answers holds a call only until
+// the caller's deadline, and the error is transient.
+func TestSendDeadline(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	release := make(chan struct{})
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+	}))
+	t.Cleanup(hung.Close)
+	t.Cleanup(func() { close(release) })
+	cfg := b.cfg
+	cfg.GraphURL = hung.URL
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := meta.New(cfg).Send(ctx, messengerOut(testPSID, "hello"))
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.NotErrorIs(t, err, channels.ErrPermanent)
+	require.Less(t, time.Since(start), 5*time.Second)
+}
+
 func TestSendConcurrent(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
