@@ -189,6 +189,17 @@ func TestLockOpenConversationsOf(t *testing.T) {
 	got := locked[store.Sender{Platform: "messenger", ChannelID: "page", ExternalID: "psid-open"}]
 	require.Equal(t, open["psid-open"], got.ID)
 	require.Equal(t, "bot", got.Status)
+
+	// One sender, as a lone webhook has: the same answers.
+	for psid, want := range map[string]int{"psid-open": 1, "psid-resolved": 0, "psid-unknown": 0} {
+		sender := store.Sender{Platform: "messenger", ChannelID: "page", ExternalID: psid}
+		locked, err := store.LockOpenConversationsOf(ctx, tx, []store.Sender{sender})
+		require.NoError(t, err)
+		require.Len(t, locked, want, psid)
+		if want == 1 {
+			require.Equal(t, open[psid], locked[sender].ID)
+		}
+	}
 }
 
 func TestWithDatabaseKeepsTheServerSettings(t *testing.T) {
