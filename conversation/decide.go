@@ -77,6 +77,9 @@ type jobBatch struct {
 	// claimedUntil is when the dispatcher's claim on the replies lapses;
 	// nil without a dispatcher.
 	claimedUntil *time.Time
+	// committed is the state each applied message left its conversation
+	// in, remembered once the transaction commits.
+	committed []recentConversation
 }
 
 // newJobBatch starts the jobs of a transaction beginning now.

@@ -37,9 +37,8 @@ type pipeline struct {
 type pendingApply struct {
 	conversationID int64
 	quiet          bool
-	replyIDs       []int64
-	inserted       bool
-	then           func(replyIDs []int64, inserted bool) error
+	applied        store.Applied
+	then           func(store.Applied) error
 }
 
 var errAppliedOutOfTurn = errors.New("a message held back turned out to be a duplicate after a later one was decided")
@@ -47,17 +46,17 @@ var errAppliedOutOfTurn = errors.New("a message held back turned out to be a dup
 // apply writes ev (store.ApplyInbound) and then calls then with the result:
 // at once with the pipeline off, else once the statement has been sent.
 // quiet says that then sends no statement and queues no job (see commit).
-func (p *pipeline) apply(ctx context.Context, ev store.InboundEvent, now time.Time, quiet bool, then func(replyIDs []int64, inserted bool) error) error {
+func (p *pipeline) apply(ctx context.Context, ev store.InboundEvent, now time.Time, quiet bool, then func(store.Applied) error) error {
 	if !p.on {
-		_, replyIDs, inserted, err := store.ApplyInbound(ctx, p.LazyTx, ev, now)
+		a, err := store.ApplyInbound(ctx, p.LazyTx, ev, now)
 		if err != nil {
 			return err
 		}
-		return then(replyIDs, inserted)
+		return then(a)
 	}
 	a := &pendingApply{conversationID: ev.Message.ConversationID, quiet: quiet, then: then}
-	if err := store.QueueApplyInbound(&p.batch, ev, now, func(replyIDs []int64, inserted bool) {
-		a.replyIDs, a.inserted = replyIDs, inserted
+	if err := store.QueueApplyInbound(&p.batch, ev, now, func(applied store.Applied) {
+		a.applied = applied
 	}); err != nil {
 		return err
 	}
@@ -114,7 +113,7 @@ func (p *pipeline) send(ctx context.Context, commit bool) error {
 		return err
 	}
 	for _, a := range pending {
-		if err := a.then(a.replyIDs, a.inserted); err != nil {
+		if err := a.then(a.applied); err != nil {
 			return err
 		}
 	}

@@ -37,6 +37,7 @@ type Service struct {
 	// under a claim of dispatchClaim (see DispatchReplies).
 	dispatcher    Dispatcher
 	dispatchClaim time.Duration
+	recent        recentConversations
 }
 
 // Dispatcher sends replies right after the transaction that wrote them
@@ -101,6 +102,10 @@ const deadlockAttempts = 3
 // one first and now waits for one this batch holds, PostgreSQL aborts one
 // of the two; a batch aborted so is applied again, and by then the other
 // has gone on.
+//
+// A batch whose conversations are all remembered (recentConversations) is
+// first applied without locking them up front; when one has changed
+// since, it is applied again, locking.
 func (s *Service) commitInbound(ctx context.Context, webhooks [][]Inbound) error {
 	var events []Inbound
 	for _, w := range webhooks {
@@ -111,9 +116,13 @@ func (s *Service) commitInbound(ctx context.Context, webhooks [][]Inbound) error
 			cmp.Compare(a.SenderID, b.SenderID))
 	})
 	for attempt := 1; ; attempt++ {
-		err := s.applyEvents(ctx, events, true)
+		err := s.applyEvents(ctx, events, true, attempt == 1)
+		if errors.Is(err, store.ErrConversationChanged) {
+			s.recent.forget(events)
+			err = s.applyEvents(ctx, events, true, false)
+		}
 		if errors.Is(err, errAppliedOutOfTurn) {
-			err = s.applyEvents(ctx, events, false)
+			err = s.applyEvents(ctx, events, false, false)
 		}
 		if !store.IsDeadlock(err) || attempt == deadlockAttempts {
 			return err
@@ -124,8 +133,10 @@ func (s *Service) commitInbound(ctx context.Context, webhooks [][]Inbound) error
 
 // applyEvents applies events in one transaction, holding back the
 // statements that apply messages when pipelined (see pipeline), and
-// dispatches the replies once it has committed.
-func (s *Service) applyEvents(ctx context.Context, events []Inbound, pipelined bool) error {
+// dispatches the replies once it has committed. With recent, it decides on
+// the conversations' remembered states when it can, without locking them
+// first (see recentConversations).
+func (s *Service) applyEvents(ctx context.Context, events []Inbound, pipelined, recent bool) error {
 	jobs := s.newJobBatch()
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -136,15 +147,22 @@ func (s *Service) applyEvents(ctx context.Context, events []Inbound, pipelined b
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after a commit it does nothing
 	err = func() error {
 		p := &pipeline{LazyTx: tx, on: pipelined}
-		locked, err := lockSenders(ctx, p, events)
-		if err != nil {
-			return err
+		var locked map[store.Sender]store.Conversation
+		var unlocked map[store.Sender]uint32
+		ok := false
+		if recent {
+			locked, unlocked, ok = s.recent.unlocked(events, s.nowFn())
+		}
+		if !ok {
+			if locked, err = lockSenders(ctx, p, events); err != nil {
+				return err
+			}
 		}
 		for _, ev := range events {
 			var err error
 			switch ev.Kind {
 			case KindMessage, KindPostback, KindReaction:
-				err = s.receiveMessage(ctx, p, ev, locked, &jobs)
+				err = s.receiveMessage(ctx, p, ev, locked, unlocked, &jobs)
 			case KindRead, KindDelivery:
 				err = s.receiveReceipt(ctx, p, ev)
 			case KindEcho:
@@ -177,6 +195,7 @@ func (s *Service) applyEvents(ctx context.Context, events []Inbound, pipelined b
 	if err != nil {
 		return err
 	}
+	s.recent.remember(jobs.committed)
 	s.dispatch(jobs)
 	return nil
 }
@@ -208,8 +227,9 @@ func senderOf(ev Inbound) store.Sender {
 // receiveMessage stores a shopper's message and, while the bot owns the
 // conversation, the bot's replies (added to jobs), through p, under the
 // conversation's row lock: taken up front when the shopper's conversation
-// is in locked, else here.
-func (s *Service) receiveMessage(ctx context.Context, p *pipeline, ev Inbound, locked map[store.Sender]store.Conversation, jobs *jobBatch) error {
+// is in locked, else here; or, when unlocked has its remembered row
+// version, by the statement that applies the message.
+func (s *Service) receiveMessage(ctx context.Context, p *pipeline, ev Inbound, locked map[store.Sender]store.Conversation, unlocked map[store.Sender]uint32, jobs *jobBatch) error {
 	now := s.nowFn()
 	sender := senderOf(ev)
 	conv, open := locked[sender]
@@ -252,6 +272,9 @@ func (s *Service) receiveMessage(ctx context.Context, p *pipeline, ev Inbound, l
 		ReplyAuthor: string(AuthorBot),
 		RescueAt:    jobs.claimedUntil,
 	}
+	if xmin, ok := unlocked[sender]; ok {
+		apply.Xmin = &xmin
+	}
 	// Reactions are history, not requests; people own handed-off threads;
 	// a satisfaction score is thanked, not discussed.
 	var work botWork
@@ -276,8 +299,8 @@ func (s *Service) receiveMessage(ctx context.Context, p *pipeline, ev Inbound, l
 	// conversation whose decision needs nothing beyond its replies.
 	quiet := conv.Status == string(StatusBot) && csat == 0 && work.handoff == nil &&
 		len(work.effects) == 0 && (s.dispatcher != nil || len(work.replies) == 0)
-	return p.apply(ctx, apply, now, quiet, func(replyIDs []int64, inserted bool) error {
-		if !inserted {
+	return p.apply(ctx, apply, now, quiet, func(a store.Applied) error {
+		if !a.Inserted {
 			if open {
 				if locked[sender].EventsApplied != seq {
 					return errAppliedOutOfTurn
@@ -294,7 +317,9 @@ func (s *Service) receiveMessage(ctx context.Context, p *pipeline, ev Inbound, l
 				return err
 			}
 		}
-		return s.queueWork(ctx, p, jobs, conv.Applied(apply.Update), replyIDs, work, now)
+		applied := conv.Applied(apply.Update)
+		jobs.committed = append(jobs.committed, recentConversation{conv: applied, xmin: a.Xmin, at: now})
+		return s.queueWork(ctx, p, jobs, applied, a.ReplyIDs, work, now)
 	})
 }
 

@@ -3,6 +3,8 @@ package conversation_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -331,4 +333,134 @@ func TestBotReplyTakesTwoRoundTrips(t *testing.T) {
 	require.Equal(t, 1, count(`SELECT count(*) FROM river_job WHERE kind = 'bot_effect'`))
 	require.Equal(t, 3, count(`SELECT events_applied FROM conversations`))
 	require.Len(t, sent.replies, 3)
+}
+
+// TestRememberedConversationTakesOneRoundTrip: once the shopper's name is
+// known, a message is decided on the state the service's last commit left,
+// and BEGIN, the apply and COMMIT go in one round trip. A change made
+// meanwhile by someone else is not overwritten: the apply finds the
+// conversation changed and the message is decided again on the real state.
+func TestRememberedConversationTakesOneRoundTrip(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, url := storetest.NewDB(t)
+	cfg, err := pgxpool.ParseConfig(url)
+	require.NoError(t, err)
+	cfg.MaxConns = 1
+	trips := &storetest.RoundTrips{}
+	cfg.ConnConfig.Tracer = trips
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	require.NoError(t, err)
+	var decidedOn []conversation.FlowState
+	bot := &scriptBot{next: func(s conversation.FlowState, ev conversation.BotEvent) conversation.Decision {
+		decidedOn = append(decidedOn, s)
+		return conversation.Decision{Next: conversation.FlowState{Flow: "echo", State: "s", Data: map[string]string{"last": ev.Text}},
+			Replies: []conversation.Reply{{Text: ev.Shopper.Name + " said " + ev.Text}}}
+	}}
+	svc := conversation.NewService(pool, jobs, bot)
+	sent := &dispatched{}
+	svc.DispatchReplies(sent, time.Minute)
+	count := func(sql string) int {
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, sql).Scan(&n))
+		return n
+	}
+
+	require.NoError(t, svc.Receive(ctx, []conversation.Inbound{inbound("m1", "hello")}))
+	// The profile job names the shopper; the conversation's row is untouched.
+	_, err = pool.Exec(ctx, `UPDATE identities SET display_name = 'Ana'`)
+	require.NoError(t, err)
+	trips.Reset()
+	require.NoError(t, svc.Receive(ctx, []conversation.Inbound{inbound("m2", "again")}))
+	require.Equal(t, int64(2), trips.Batches(), "an unnamed shopper's conversation is read again, locked")
+	require.Equal(t, "Ana said again", sent.replies[1].Body)
+
+	trips.Reset()
+	require.NoError(t, svc.Receive(ctx, []conversation.Inbound{inbound("m3", "third")}))
+	require.Equal(t, int64(1), trips.Batches(), "BEGIN, the apply and COMMIT together")
+	require.Zero(t, trips.Statements())
+	require.Equal(t, "again", decidedOn[2].Data["last"])
+	require.Equal(t, 3, count(`SELECT events_applied FROM conversations`))
+	require.Equal(t, 3, count(`SELECT seq FROM messages WHERE platform_message_id = 'm3'`))
+	require.Equal(t, "Ana said third", sent.replies[2].Body)
+
+	// A redelivery changes nothing, in one round trip too.
+	trips.Reset()
+	require.NoError(t, svc.Receive(ctx, []conversation.Inbound{inbound("m3", "third")}))
+	require.Equal(t, int64(1), trips.Batches())
+	require.Equal(t, 3, count(`SELECT count(*) FROM messages WHERE direction = 'in'`))
+	require.Len(t, sent.replies, 3)
+
+	// Someone else changes the conversation: the remembered state is stale.
+	_, err = pool.Exec(ctx, `UPDATE conversations SET flow_data = '{"last": "set elsewhere"}', priority = 7`)
+	require.NoError(t, err)
+	trips.Reset()
+	require.NoError(t, svc.Receive(ctx, []conversation.Inbound{inbound("m4", "fourth")}))
+	require.Equal(t, int64(3), trips.Batches(), "the try on the remembered state, then lock and apply")
+	require.Equal(t, "set elsewhere", decidedOn[len(decidedOn)-1].Data["last"], "decided again on the real state")
+	require.Equal(t, 4, count(`SELECT events_applied FROM conversations`))
+	require.Equal(t, 7, count(`SELECT priority FROM conversations`), "the other change is kept")
+	require.Equal(t, 4, count(`SELECT count(*) FROM messages WHERE direction = 'in'`))
+	require.Equal(t, 4, count(`SELECT count(*) FROM messages WHERE direction = 'out'`))
+	require.Len(t, sent.replies, 4)
+}
+
+// countingBot counts the messages it decided on in the flow's data.
+type countingBot struct{}
+
+func (countingBot) Decide(s conversation.FlowState, ev conversation.BotEvent) conversation.Decision {
+	n, _ := strconv.Atoi(s.Data["n"])
+	return conversation.Decision{Next: conversation.FlowState{Flow: "count", State: "s", Data: map[string]string{"n": strconv.Itoa(n + 1)}},
+		Replies: []conversation.Reply{{Text: ev.Text}}}
+}
+
+// TestTwoServicesShareAConversation: two processes (services) remember the
+// same conversation, and one shopper's messages reach both at once. Every
+// message is applied once, one at a time, each on the state the one
+// before left: no lost update.
+func TestTwoServicesShareAConversation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := storetest.NewDB(t)
+	newService := func() *conversation.Service {
+		jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+		require.NoError(t, err)
+		svc := conversation.NewService(pool, jobs, countingBot{})
+		svc.DispatchReplies(&dispatched{}, time.Minute)
+		return svc
+	}
+	services := []*conversation.Service{newService(), newService()}
+	count := func(sql string) int {
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, sql).Scan(&n))
+		return n
+	}
+
+	require.NoError(t, services[0].Receive(ctx, []conversation.Inbound{inbound("m0", "hello")}))
+	_, err := pool.Exec(ctx, `UPDATE identities SET display_name = 'Ana'`)
+	require.NoError(t, err)
+	// Each service applies one message, locked, and remembers the state.
+	require.NoError(t, services[0].Receive(ctx, []conversation.Inbound{inbound("m1", "one")}))
+	require.NoError(t, services[1].Receive(ctx, []conversation.Inbound{inbound("m2", "two")}))
+
+	const n = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			errs <- services[i%2].Receive(ctx, []conversation.Inbound{inbound(fmt.Sprintf("c%d", i), "again")})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.Equal(t, n+3, count(`SELECT events_applied FROM conversations`))
+	require.Equal(t, n+3, count(`SELECT (flow_data->>'n')::int FROM conversations`), "each message decided on the state the one before left")
+	require.Equal(t, n+3, count(`SELECT count(DISTINCT seq) FROM messages WHERE direction = 'in' AND seq BETWEEN 1 AND `+strconv.Itoa(n+3)))
+	require.Equal(t, n+3, count(`SELECT count(*) FROM messages WHERE direction = 'out'`))
 }

@@ -42,32 +42,48 @@ type InboundEvent struct {
 	// RescueAt, when set, is when the claim of the process that will send
 	// the replies lapses (see migration 00007); nil leaves them to River.
 	RescueAt *time.Time
+	// Xmin, when set, says the conversation is not locked yet and was last
+	// seen at this row version (Applied.Xmin of the previous event). The
+	// statement then takes the lock itself and applies the event only if
+	// the row is still that version; otherwise it fails with
+	// ErrConversationChanged, which fails the transaction.
+	Xmin *uint32
+}
+
+// Applied is what ApplyInbound wrote.
+type Applied struct {
+	// Inserted is false for a duplicate message, which changed nothing.
+	Inserted  bool
+	InboundID int64
+	ReplyIDs  []int64
+	// Xmin is the conversation's new row version (this transaction's id),
+	// for InboundEvent.Xmin of the next event.
+	Xmin uint32
 }
 
 // ApplyInbound writes ev in one statement: it inserts the inbound message
 // and — only if it is not a duplicate — updates the conversation and
 // inserts the replies, queued, in order. The caller holds the
-// conversation's lock (LockOpenConversation). inserted is false for a
-// duplicate, which then changed nothing.
-func ApplyInbound(ctx context.Context, db DBTX, ev InboundEvent, now time.Time) (inboundID int64, replyIDs []int64, inserted bool, err error) {
+// conversation's lock (LockOpenConversation), unless ev.Xmin is set.
+func ApplyInbound(ctx context.Context, db DBTX, ev InboundEvent, now time.Time) (Applied, error) {
 	args, err := applyInboundArgs(ev, now)
 	if err != nil {
-		return 0, nil, false, err
+		return Applied{}, err
 	}
 	return scanApplied(db.QueryRow(ctx, applyInboundSQL, args...))
 }
 
 // QueueApplyInbound queues ApplyInbound's statement in b; done receives
 // its result when b is sent.
-func QueueApplyInbound(b *pgx.Batch, ev InboundEvent, now time.Time, done func(replyIDs []int64, inserted bool)) error {
+func QueueApplyInbound(b *pgx.Batch, ev InboundEvent, now time.Time, done func(Applied)) error {
 	args, err := applyInboundArgs(ev, now)
 	if err != nil {
 		return err
 	}
 	b.Queue(applyInboundSQL, args...).QueryRow(func(row pgx.Row) error {
-		_, replyIDs, inserted, err := scanApplied(row)
+		a, err := scanApplied(row)
 		if err == nil {
-			done(replyIDs, inserted)
+			done(a)
 		}
 		return err
 	})
@@ -86,7 +102,8 @@ const applyInboundSQL = `
 			events_applied = $18, last_inbound_at = COALESCE($19, last_inbound_at),
 			handoff_reason = $20, priority = $21, handed_off_at = COALESCE($22, handed_off_at),
 			handoff_summary = COALESCE($26, handoff_summary), updated_at = $13
-		WHERE id = $1 AND EXISTS (SELECT 1 FROM inbound)),
+		WHERE id = $1 AND ($28::xid IS NULL OR xmin = $28::xid) AND EXISTS (SELECT 1 FROM inbound)
+		RETURNING xmin),
 	replies AS (
 		INSERT INTO messages (conversation_id, direction, author, kind, platform, body, quick_replies,
 			in_reply_to, status, created_at, rescue_at)
@@ -94,7 +111,9 @@ const applyInboundSQL = `
 		FROM inbound, unnest($24::text[], $25::text[]) WITH ORDINALITY AS r(body, quick_replies, n)
 		ORDER BY r.n
 		RETURNING id)
-	SELECT (SELECT id FROM inbound), ARRAY(SELECT id FROM replies ORDER BY id)`
+	SELECT (SELECT id FROM inbound), ARRAY(SELECT id FROM replies ORDER BY id), (SELECT xmin FROM conversation),
+		CASE WHEN EXISTS (SELECT 1 FROM inbound) AND NOT EXISTS (SELECT 1 FROM conversation)
+			THEN frontdesk_conversation_changed($1) END`
 
 func applyInboundArgs(ev InboundEvent, now time.Time) ([]any, error) {
 	m, u := ev.Message, ev.Update
@@ -115,18 +134,23 @@ func applyInboundArgs(ev InboundEvent, now time.Time) ([]any, error) {
 		m.Body, attachments, m.Payload, m.ReplyTo, m.Seq, m.Status, m.PlatformTime, now,
 		u.Status, u.Flow, u.FlowState, flowData, u.EventsApplied, u.LastInboundAt,
 		u.HandoffReason, u.Priority, u.HandedOffAt,
-		ev.ReplyAuthor, bodies, quickReplies, summary, ev.RescueAt}, nil
+		ev.ReplyAuthor, bodies, quickReplies, summary, ev.RescueAt, ev.Xmin}, nil
 }
 
-func scanApplied(row pgx.Row) (inboundID int64, replyIDs []int64, inserted bool, err error) {
-	var id *int64
-	if err := row.Scan(&id, &replyIDs); err != nil {
-		return 0, nil, false, fmt.Errorf("apply inbound message: %w", interpret(err))
+func scanApplied(row pgx.Row) (Applied, error) {
+	var (
+		id        *int64
+		replyIDs  []int64
+		xmin      *uint32
+		unchanged *int64 // NULL: the statement raises instead
+	)
+	if err := row.Scan(&id, &replyIDs, &xmin, &unchanged); err != nil {
+		return Applied{}, fmt.Errorf("apply inbound message: %w", interpret(err))
 	}
-	if id == nil {
-		return 0, nil, false, nil
+	if id == nil || xmin == nil {
+		return Applied{}, nil
 	}
-	return *id, replyIDs, true, nil
+	return Applied{Inserted: true, InboundID: *id, ReplyIDs: replyIDs, Xmin: *xmin}, nil
 }
 
 // Applied returns c as ApplyInbound leaves it after writing u, so a

@@ -35,6 +35,10 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrDuplicate is returned when a row would violate a unique key.
 	ErrDuplicate = errors.New("duplicate")
+	// ErrConversationChanged is returned when an event applied on a
+	// conversation's remembered state (InboundEvent.Xmin) finds that the
+	// conversation has changed since; the transaction has failed.
+	ErrConversationChanged = errors.New("conversation changed since it was last read")
 )
 
 // WithDatabase names another database on the server of connString (a URL
@@ -56,6 +60,9 @@ func interpret(err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return fmt.Errorf("%w: %s", ErrDuplicate, pgErr.ConstraintName)
+	}
+	if errors.As(err, &pgErr) && pgErr.Code == "FD001" { // migration 00010
+		return fmt.Errorf("%w: %s", ErrConversationChanged, pgErr.Message)
 	}
 	return err
 }
