@@ -28,6 +28,17 @@ type Sender interface {
 	Send(ctx context.Context, out conversation.Outbound) (SendResult, error)
 }
 
+// BatchSender is an optional ability of a Sender: delivering several
+// messages, to different recipients, in one call to the platform.
+type BatchSender interface {
+	Sender
+	// SendBatch delivers each of outs as Send would, and returns each one's
+	// result or error, classified as Send's, at the same index. outs holds
+	// at most one message per recipient: the platform may deliver the
+	// messages of a batch in any order.
+	SendBatch(ctx context.Context, outs []conversation.Outbound) ([]SendResult, []error)
+}
+
 // WebhookAdapter is a platform that calls our webhook (Meta's platforms).
 // Verify and Parse do no I/O: they run inside the webhook request.
 type WebhookAdapter interface {

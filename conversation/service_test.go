@@ -253,6 +253,12 @@ func TestDeadlockedWebhookIsAppliedAgain(t *testing.T) {
 	other, err := b.pool.Begin(ctx)
 	require.NoError(t, err)
 	defer other.Rollback(ctx) //nolint:errcheck // committed below
+	// PostgreSQL aborts the transaction whose deadlock_timeout ends first:
+	// the webhook's, which waits first, unless a busy machine delays it.
+	// This one waits a minute where it may (superusers only).
+	_, err = other.Exec(ctx, `SELECT CASE WHEN current_setting('is_superuser') = 'on'
+		THEN set_config('deadlock_timeout', '1min', true) END`)
+	require.NoError(t, err)
 	_, err = other.Exec(ctx, `SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE`, reopens)
 	require.NoError(t, err)
 	received := make(chan error, 1)

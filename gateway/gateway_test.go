@@ -485,6 +485,26 @@ func TestLapsedClaimIsRescued(t *testing.T) {
 // queue of four) and holds the Graph API's first answer while a webhook
 // brings eight shoppers' messages: what the dispatcher cannot take goes to
 // River at once, and every shopper gets one reply once the API answers.
+// TestRepliesOfOneCommitGoInOneBatch: a webhook bringing six shoppers'
+// messages is applied in one transaction, and their replies reach the
+// Graph API in one batch request.
+func TestRepliesOfOneCommitGoInOneBatch(t *testing.T) {
+	t.Parallel()
+	_, dbURL := storetest.NewDB(t)
+	stub, stubURL := newStub(t)
+	url := startGateway(t, dbURL, testConfig(stubURL))
+
+	var bodies [][]byte
+	for i := range 6 {
+		bodies = append(bodies, message(fmt.Sprintf("psid-batch-%d", i), fmt.Sprintf("mid.batch-%d", i), "hello"))
+	}
+	require.Equal(t, http.StatusOK, post(t, url, sameDelivery(t, bodies...)))
+	for i := range 6 {
+		waitFor(t, "every shopper answered", func() bool { return len(stub.SentTo(fmt.Sprintf("psid-batch-%d", i))) == 1 })
+	}
+	require.Equal(t, []int{6}, stub.BatchSizes())
+}
+
 func TestBusySendersHandRepliesToRiver(t *testing.T) {
 	t.Parallel()
 	pool, dbURL := storetest.NewDB(t)

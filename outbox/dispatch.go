@@ -33,11 +33,12 @@ type Dispatcher struct {
 	worker  *SendWorker
 	jobs    *river.Client[pgx.Tx]
 	timeout time.Duration
-	base    context.Context // carries the logger
-	queue   chan dispatchedThread
+	base    context.Context         // carries the logger
+	queue   chan []dispatchedThread // the threads of one dispatch; queueMax threads in all
 
 	mu      sync.Mutex
 	tails   map[int64]chan struct{} // per conversation: closed when its last dispatched thread is done
+	queued  int                     // threads in queue
 	closed  bool
 	threads sync.WaitGroup // dispatched and not done
 	senders sync.WaitGroup
@@ -58,12 +59,13 @@ func NewDispatcher(ctx context.Context, worker *SendWorker, jobs *river.Client[p
 	senders = max(senders, 1)
 	d := &Dispatcher{
 		worker: worker, jobs: jobs, timeout: timeout, base: context.WithoutCancel(ctx),
-		queue: make(chan dispatchedThread, 4*senders), tails: map[int64]chan struct{}{},
+		queue: make(chan []dispatchedThread, 4*senders), tails: map[int64]chan struct{}{},
 	}
 	for range senders {
 		d.senders.Go(func() {
-			for t := range d.queue {
-				d.run(t, true)
+			for threads := range d.queue {
+				d.took(threads)
+				d.serve(threads)
 			}
 		})
 	}
@@ -89,17 +91,39 @@ func (d *Dispatcher) Dispatch(replies []store.OutboundDelivery, claimedUntil tim
 	}
 	// Threads are queued in dispatch order, each behind its conversation's
 	// previous one, so a sender only ever waits for a thread taken before.
+	// A dispatch's threads go to one sender, which sends them together.
+	var threads []dispatchedThread
 	for _, replies := range byConversation(replies) {
 		conv := replies[0].ConversationID
 		t := dispatchedThread{replies: replies, after: d.tails[conv], done: make(chan struct{}), deadline: deadline}
 		d.tails[conv] = t.done
 		d.threads.Add(1)
+		threads = append(threads, t)
+	}
+	// The queue holds up to queueMax threads; what does not fit, with every
+	// sender busy, River sends.
+	fits := min(len(threads), max(d.queueMax()-d.queued, 0))
+	if fits > 0 {
 		select {
-		case d.queue <- t:
-		default: // every sender busy and the queue full: River sends it
-			go d.run(t, false)
+		case d.queue <- threads[:fits]:
+			d.queued += fits
+		default:
+			fits = 0
 		}
 	}
+	for _, t := range threads[fits:] {
+		go d.run(t, false)
+	}
+}
+
+// queueMax is how many threads may wait for a sender.
+func (d *Dispatcher) queueMax() int { return cap(d.queue) }
+
+// took counts threads a sender has taken off the queue.
+func (d *Dispatcher) took(threads []dispatchedThread) {
+	d.mu.Lock()
+	d.queued -= len(threads)
+	d.mu.Unlock()
 }
 
 // wait waits until the conversation's previous thread is done, or ctx ends.
@@ -137,6 +161,123 @@ func (d *Dispatcher) run(t dispatchedThread, send bool) {
 		}
 		d.handOver(ctx, t.replies[i:], 1, delay)
 		return
+	}
+}
+
+// sendTogetherMax is the most threads a sender takes at once: as many
+// messages as one Graph API batch request carries.
+const sendTogetherMax = 50
+
+// serve runs the threads of a dispatch and of the dispatches queued behind
+// it, up to sendTogetherMax threads. Those ready to go (no earlier thread
+// of their conversation is still running) send their replies together:
+// first replies in one call, then second ones, and so on (sendMany).
+// Threads taken that are not ready run after, one by one, in the order
+// they were dispatched.
+func (d *Dispatcher) serve(threads []dispatchedThread) {
+take:
+	for len(threads) < sendTogetherMax {
+		select {
+		case next, ok := <-d.queue:
+			if !ok {
+				break take
+			}
+			d.took(next)
+			threads = append(threads, next...)
+		default:
+			break take
+		}
+	}
+	if len(threads) == 1 {
+		d.run(threads[0], true)
+		return
+	}
+	var ready, later []dispatchedThread
+	for _, t := range threads {
+		if t.ready() {
+			ready = append(ready, t)
+		} else {
+			later = append(later, t)
+		}
+	}
+	d.runTogether(ready)
+	for _, t := range later {
+		d.run(t, true)
+	}
+}
+
+// ready says whether the conversation's previous thread is done.
+func (t dispatchedThread) ready() bool {
+	if t.after == nil {
+		return true
+	}
+	select {
+	case <-t.after:
+		return true
+	default:
+		return false
+	}
+}
+
+// runTogether runs ready threads of different conversations as run would,
+// sending the replies of each round (the next reply of every thread still
+// going) in one sendMany. A thread ends at its first reply that must be
+// retried, which goes to River with those after it, or at its deadline.
+func (d *Dispatcher) runTogether(threads []dispatchedThread) {
+	type running struct {
+		dispatchedThread
+		ctx    context.Context
+		cancel context.CancelFunc
+		next   int // index of the reply to send next
+	}
+	going := make([]*running, len(threads))
+	for i, t := range threads {
+		ctx, cancel := context.WithDeadline(d.base, t.deadline)
+		going[i] = &running{dispatchedThread: t, ctx: ctx, cancel: cancel}
+	}
+	end := func(r *running) {
+		r.cancel()
+		d.finish(r.dispatchedThread)
+	}
+	for len(going) > 0 {
+		var replies []store.OutboundDelivery
+		var sending []*running
+		var deadline time.Time
+		for _, r := range going {
+			if r.ctx.Err() != nil {
+				d.handOver(r.ctx, r.replies[r.next:], 0, 0)
+				end(r)
+				continue
+			}
+			replies = append(replies, r.replies[r.next])
+			sending = append(sending, r)
+			if deadline.IsZero() || r.deadline.Before(deadline) {
+				deadline = r.deadline
+			}
+		}
+		if len(sending) == 0 {
+			return
+		}
+		ctx, cancel := context.WithDeadline(d.base, deadline)
+		errs := d.worker.sendMany(ctx, 1, maxAttempts, replies)
+		cancel()
+		going = going[:0]
+		for i, r := range sending {
+			if err := errs[i]; err != nil {
+				delay := d.worker.backoff(1)
+				if snooze, ok := errors.AsType[*river.JobSnoozeError](err); ok {
+					delay = snooze.Duration
+				}
+				d.handOver(r.ctx, r.replies[r.next:], 1, delay)
+				end(r)
+				continue
+			}
+			if r.next++; r.next == len(r.replies) {
+				end(r)
+				continue
+			}
+			going = append(going, r)
+		}
 	}
 }
 

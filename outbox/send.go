@@ -44,7 +44,7 @@ type SendWorker struct {
 	NowFunc   func() time.Time
 
 	marksOnce sync.Once
-	marks     *groupcommit.Group[store.SentMark]
+	marks     *groupcommit.Group[[]store.SentMark]
 }
 
 // Sends finishing within markLinger of each other record their "sent" in
@@ -58,15 +58,22 @@ const (
 	markLinger  = 5 * time.Millisecond
 )
 
-// markSent records a send once it is durable, sharing the commit with the
+// markSent records sends once it is durable, sharing the commit with the
 // sends that finished about the same time.
-func (w *SendWorker) markSent(ctx context.Context, m store.SentMark) error {
+func (w *SendWorker) markSent(ctx context.Context, marks ...store.SentMark) error {
+	if len(marks) == 0 {
+		return nil
+	}
 	w.marksOnce.Do(func() {
-		w.marks = groupcommit.New(markBatch, markRunning, func(ctx context.Context, marks []store.SentMark) error {
-			return store.MarkSentMany(ctx, w.Pool, marks)
+		w.marks = groupcommit.New(markBatch, markRunning, func(ctx context.Context, groups [][]store.SentMark) error {
+			var all []store.SentMark
+			for _, g := range groups {
+				all = append(all, g...)
+			}
+			return store.MarkSentMany(ctx, w.Pool, all)
 		}).Linger(markLinger)
 	})
-	return w.marks.Do(ctx, m)
+	return w.marks.Do(ctx, marks)
 }
 
 func (w *SendWorker) now() time.Time {
@@ -166,8 +173,83 @@ func (w *SendWorker) sendThread(ctx context.Context, attempt, maxAttempts int, t
 }
 
 func (w *SendWorker) sendOne(ctx context.Context, attempt, maxAttempts int, d store.OutboundDelivery) error {
+	p, ok, err := w.prepare(ctx, d)
+	if !ok {
+		return err
+	}
+	res, err := p.sender.Send(ctx, p.out)
+	if err != nil {
+		return w.notSent(ctx, attempt, maxAttempts, p, err)
+	}
+	if err := w.markSent(ctx, w.sentMark(p, res)); err != nil {
+		return err
+	}
+	return w.sent(ctx, p)
+}
+
+// sendMany sends ds, messages of different conversations, on the given
+// attempt of maxAttempts, each as sendOne would, and returns each one's
+// outcome at its index. Messages whose sender delivers several in one call
+// (channels.BatchSender) go together, and their "sent" marks share a
+// commit.
+func (w *SendWorker) sendMany(ctx context.Context, attempt, maxAttempts int, ds []store.OutboundDelivery) []error {
+	errs := make([]error, len(ds))
+	prepared := make([]preparedSend, len(ds))
+	together := map[channels.BatchSender][]int{}
+	for i, d := range ds {
+		p, ok, err := w.prepare(ctx, d)
+		if !ok {
+			errs[i] = err
+			continue
+		}
+		prepared[i] = p
+		if bs, ok := p.sender.(channels.BatchSender); ok {
+			together[bs] = append(together[bs], i)
+		} else {
+			errs[i] = w.sendOne(ctx, attempt, maxAttempts, d)
+		}
+	}
+	for bs, indexes := range together {
+		outs := make([]conversation.Outbound, len(indexes))
+		for j, i := range indexes {
+			outs[j] = prepared[i].out
+		}
+		results, sendErrs := bs.SendBatch(ctx, outs)
+		var marks []store.SentMark
+		var sent []int
+		for j, i := range indexes {
+			if sendErrs[j] != nil {
+				errs[i] = w.notSent(ctx, attempt, maxAttempts, prepared[i], sendErrs[j])
+				continue
+			}
+			marks = append(marks, w.sentMark(prepared[i], results[j]))
+			sent = append(sent, i)
+		}
+		err := w.markSent(ctx, marks...)
+		for _, i := range sent {
+			if errs[i] = err; err == nil {
+				errs[i] = w.sent(ctx, prepared[i])
+			}
+		}
+	}
+	return errs
+}
+
+// preparedSend is a queued message made ready for its channel's sender.
+type preparedSend struct {
+	d         store.OutboundDelivery
+	out       conversation.Outbound
+	windowEnd time.Time
+	sender    channels.Sender
+	log       zerolog.Logger
+}
+
+// prepare makes d ready to send. ok is false when there is nothing to
+// send: d is no longer queued (err is nil), or it cannot be sent and has
+// failed here (err is what recording that returned).
+func (w *SendWorker) prepare(ctx context.Context, d store.OutboundDelivery) (p preparedSend, ok bool, err error) {
 	if d.Status != string(conversation.MessageQueued) {
-		return nil
+		return p, false, nil
 	}
 	log := zerolog.Ctx(ctx).With().Stringer("outbound_id", conversation.MessageID(d.ID)).
 		Stringer("conversation_id", conversation.ConversationID(d.ConversationID)).
@@ -182,29 +264,37 @@ func (w *SendWorker) sendOne(ctx context.Context, attempt, maxAttempts int, d st
 		Author:      conversation.Author(d.Author),
 	}
 	if err := decodeList(d.QuickReplies, &out.QuickReplies); err != nil {
-		return w.fail(ctx, log, d, "stored quick replies are unreadable: "+err.Error())
+		return p, false, w.fail(ctx, log, d, "stored quick replies are unreadable: "+err.Error())
 	}
 	if err := decodeList(d.Attachments, &out.Attachments); err != nil {
-		return w.fail(ctx, log, d, "stored attachments are unreadable: "+err.Error())
+		return p, false, w.fail(ctx, log, d, "stored attachments are unreadable: "+err.Error())
 	}
-	windowEnd, ok := w.windowEnd(d, &out)
-	if !ok {
-		return w.fail(ctx, log, d, "the messaging window has closed: the shopper's last message is too old")
+	windowEnd, open := w.windowEnd(d, &out)
+	if !open {
+		return p, false, w.fail(ctx, log, d, "the messaging window has closed: the shopper's last message is too old")
 	}
-	sender, ok := w.Senders[out.Platform]
-	if !ok {
-		return w.fail(ctx, log, d, "no sender is configured for "+d.Platform)
+	sender, known := w.Senders[out.Platform]
+	if !known {
+		return p, false, w.fail(ctx, log, d, "no sender is configured for "+d.Platform)
 	}
+	return preparedSend{d: d, out: out, windowEnd: windowEnd, sender: sender, log: log}, true, nil
+}
 
-	res, err := sender.Send(ctx, out)
-	if err == nil {
-		if err := w.markSent(ctx, store.SentMark{ID: d.ID, PlatformMessageID: res.PlatformMessageID, At: w.now()}); err != nil {
-			return err
-		}
-		log.Debug().Msg("Message sent")
-		return w.notifyConsole(ctx, d)
-	}
+func (w *SendWorker) sentMark(p preparedSend, res channels.SendResult) store.SentMark {
+	return store.SentMark{ID: p.d.ID, PlatformMessageID: res.PlatformMessageID, At: w.now()}
+}
 
+// sent finishes a send whose "sent" is recorded.
+func (w *SendWorker) sent(ctx context.Context, p preparedSend) error {
+	p.log.Debug().Msg("Message sent")
+	return w.notifyConsole(ctx, p.d)
+}
+
+// notSent handles a send the platform refused or that did not get
+// through: the message fails for good, or the returned error says when to
+// try again (river.JobSnooze for a rate limit, any other error to retry).
+func (w *SendWorker) notSent(ctx context.Context, attempt, maxAttempts int, p preparedSend, err error) error {
+	log, d := p.log, p.d
 	var permanent *channels.PermanentError
 	var retryAfter *channels.RetryAfterError
 	switch {
@@ -217,7 +307,7 @@ func (w *SendWorker) sendOne(ctx context.Context, attempt, maxAttempts int, d st
 		}
 		return w.fail(ctx, log, d, err.Error())
 	case errors.As(err, &retryAfter):
-		if w.now().Add(retryAfter.After).After(windowEnd) {
+		if w.now().Add(retryAfter.After).After(p.windowEnd) {
 			return w.fail(ctx, log, d, "rate limited until after the messaging window closes: "+err.Error())
 		}
 		log.Warn().Err(err).Msg("Rate limited; snoozing send")
@@ -226,7 +316,7 @@ func (w *SendWorker) sendOne(ctx context.Context, attempt, maxAttempts int, d st
 		if attempt >= maxAttempts {
 			return w.fail(ctx, log, d, fmt.Sprintf("gave up after %d attempts: %s", attempt, err))
 		}
-		if w.now().Add(w.backoff(attempt)).After(windowEnd) {
+		if w.now().Add(w.backoff(attempt)).After(p.windowEnd) {
 			return w.fail(ctx, log, d, "the messaging window closed while retrying: "+err.Error())
 		}
 		log.Warn().Err(err).Int("attempt", attempt).Msg("Send failed; will retry")

@@ -84,55 +84,12 @@ type (
 // fails, the earlier parts have been delivered and are not undone; the error
 // names the part, and a retry sends every part again.
 func (a *Adapter) Send(ctx context.Context, out conversation.Outbound) (channels.SendResult, error) {
-	hasText := strings.TrimSpace(out.Text) != ""
-	if !hasText && len(out.Attachments) == 0 {
-		return channels.SendResult{}, &channels.PermanentError{Reason: "message has no text and no attachment", Err: channels.ErrPermanent}
-	}
-	textMax, byBytes := messengerTextMax, false
-	switch out.Platform {
-	case conversation.Messenger:
-	case conversation.Instagram:
-		textMax, byBytes = instagramTextMax, true
-	default:
-		return channels.SendResult{}, &channels.PermanentError{
-			Reason: fmt.Sprintf("platform %q is not sent through the Meta adapter", out.Platform),
-			Err:    channels.ErrPermanent,
-		}
-	}
-
-	metadata := sendMetadataPrefix + out.MessageID.String()
-	var parts []sendMessage
-	if hasText {
-		for _, text := range SplitText(out.Text, textMax, byBytes) {
-			parts = append(parts, sendMessage{Text: text, Metadata: metadata})
-		}
-	}
-	for i, att := range out.Attachments {
-		sa, err := sendAttachmentOf(att)
-		if err != nil {
-			return channels.SendResult{}, &channels.PermanentError{
-				Reason: fmt.Sprintf("attachment %d of %d: %s", i+1, len(out.Attachments), err),
-				Err:    channels.ErrPermanent,
-			}
-		}
-		parts = append(parts, sendMessage{Attachment: sa, Metadata: metadata})
-	}
-	parts[len(parts)-1].QuickReplies = sendQuickReplies(out.QuickReplies)
-
-	messagingType, tag := messagingResponse, ""
-	if out.HumanAgentTag {
-		messagingType, tag = messagingMessageTag, tagHumanAgent
+	parts, err := sendParts(out)
+	if err != nil {
+		return channels.SendResult{}, err
 	}
 	var mid string
-	for i, msg := range parts {
-		params := facebook.Params{
-			"recipient":      sendRecipient{ID: out.RecipientID},
-			"messaging_type": messagingType,
-			"message":        msg,
-		}
-		if tag != "" {
-			params["tag"] = tag
-		}
+	for i, params := range parts {
 		res, err := a.graphCall(ctx, out.ChannelID, facebook.POST, "/"+out.ChannelID+"/messages", params)
 		if err == nil {
 			mid, err = sendMessageID(res)
@@ -145,6 +102,62 @@ func (a *Adapter) Send(ctx context.Context, out conversation.Outbound) (channels
 		}
 	}
 	return channels.SendResult{PlatformMessageID: mid}, nil
+}
+
+// sendParts returns the Send API calls that deliver out, in order (see
+// Send), or a permanent error when out cannot be sent.
+func sendParts(out conversation.Outbound) ([]facebook.Params, error) {
+	hasText := strings.TrimSpace(out.Text) != ""
+	if !hasText && len(out.Attachments) == 0 {
+		return nil, &channels.PermanentError{Reason: "message has no text and no attachment", Err: channels.ErrPermanent}
+	}
+	textMax, byBytes := messengerTextMax, false
+	switch out.Platform {
+	case conversation.Messenger:
+	case conversation.Instagram:
+		textMax, byBytes = instagramTextMax, true
+	default:
+		return nil, &channels.PermanentError{
+			Reason: fmt.Sprintf("platform %q is not sent through the Meta adapter", out.Platform),
+			Err:    channels.ErrPermanent,
+		}
+	}
+
+	metadata := sendMetadataPrefix + out.MessageID.String()
+	var messages []sendMessage
+	if hasText {
+		for _, text := range SplitText(out.Text, textMax, byBytes) {
+			messages = append(messages, sendMessage{Text: text, Metadata: metadata})
+		}
+	}
+	for i, att := range out.Attachments {
+		sa, err := sendAttachmentOf(att)
+		if err != nil {
+			return nil, &channels.PermanentError{
+				Reason: fmt.Sprintf("attachment %d of %d: %s", i+1, len(out.Attachments), err),
+				Err:    channels.ErrPermanent,
+			}
+		}
+		messages = append(messages, sendMessage{Attachment: sa, Metadata: metadata})
+	}
+	messages[len(messages)-1].QuickReplies = sendQuickReplies(out.QuickReplies)
+
+	messagingType, tag := messagingResponse, ""
+	if out.HumanAgentTag {
+		messagingType, tag = messagingMessageTag, tagHumanAgent
+	}
+	parts := make([]facebook.Params, len(messages))
+	for i, msg := range messages {
+		parts[i] = facebook.Params{
+			"recipient":      sendRecipient{ID: out.RecipientID},
+			"messaging_type": messagingType,
+			"message":        msg,
+		}
+		if tag != "" {
+			parts[i]["tag"] = tag
+		}
+	}
+	return parts, nil
 }
 
 // sendAttachmentOf checks that att can be sent by link and returns it as

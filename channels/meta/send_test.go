@@ -251,38 +251,41 @@ func TestSendSplitsLongText(t *testing.T) {
 	})
 }
 
+// sendErrorCases are Graph API failures and the error class each must
+// become, for Send and for one call of a batch (SendBatch).
+var sendErrorCases = []struct {
+	name   string
+	resp   graphstub.Response
+	want   meta.ErrClass
+	after  time.Duration
+	reason string
+}{
+	{name: "500 service error", resp: graphstub.Response{Status: 500}, want: meta.Transient},
+	{name: "502 HTML", resp: graphstub.Response{Status: 502, Body: "<html><body>Bad Gateway</body></html>"}, want: meta.Transient},
+	{name: "code 1 unknown", resp: graphstub.Response{Code: 1}, want: meta.Transient},
+	{name: "code 4 rate limit", resp: graphstub.Response{Code: 4}, want: meta.RetryAfter, after: time.Minute},
+	{name: "code 613 rate limit", resp: graphstub.Response{Code: 613}, want: meta.RetryAfter, after: time.Minute},
+	{
+		name: "code 80006 with usage header",
+		resp: graphstub.Response{Code: 80006, Header: http.Header{"X-Business-Use-Case-Usage": {
+			`{"` + testPageID + `":[{"type":"messenger","call_count":100,"estimated_time_to_regain_access":5}]}`,
+		}}},
+		want: meta.RetryAfter, after: 5 * time.Minute,
+	},
+	{name: "429 without JSON", resp: graphstub.Response{Status: 429, Body: "slow down"}, want: meta.RetryAfter, after: time.Minute},
+	{name: "190 token", resp: graphstub.Response{Code: 190, Subcode: 460}, want: meta.Reauthorize, reason: "190/460: access token expired or invalid"},
+	{name: "551 unavailable", resp: graphstub.Response{Code: 551, Subcode: 1545041}, want: meta.Permanent, reason: "551/1545041: recipient unavailable: (#551) This person isn't available right now."},
+	{name: "10 outside window", resp: graphstub.Response{Code: 10, Subcode: 2018278}, want: meta.Permanent, reason: "10/2018278: outside the messaging window"},
+	{name: "100 parameter", resp: graphstub.Response{Code: 100, Subcode: 2018001, Message: "(#100) No matching user found"}, want: meta.Permanent, reason: "100/2018001: invalid parameter: (#100) No matching user found"},
+	{name: "200 permissions", resp: graphstub.Response{Code: 200}, want: meta.Permanent, reason: "permission denied"},
+	{name: "200 without message_id", resp: graphstub.Response{Status: 200, Body: `{"recipient_id":"` + testPSID + `"}`}, want: meta.Permanent, reason: "returned no message_id"},
+	{name: "404 HTML", resp: graphstub.Response{Status: 404, Body: "<html>Not Found</html>"}, want: meta.Permanent, reason: "HTTP 404"},
+}
+
 func TestSendErrors(t *testing.T) {
 	t.Parallel()
 
-	tests := []struct {
-		name   string
-		resp   graphstub.Response
-		want   meta.ErrClass
-		after  time.Duration
-		reason string
-	}{
-		{name: "500 service error", resp: graphstub.Response{Status: 500}, want: meta.Transient},
-		{name: "502 HTML", resp: graphstub.Response{Status: 502, Body: "<html><body>Bad Gateway</body></html>"}, want: meta.Transient},
-		{name: "code 1 unknown", resp: graphstub.Response{Code: 1}, want: meta.Transient},
-		{name: "code 4 rate limit", resp: graphstub.Response{Code: 4}, want: meta.RetryAfter, after: time.Minute},
-		{name: "code 613 rate limit", resp: graphstub.Response{Code: 613}, want: meta.RetryAfter, after: time.Minute},
-		{
-			name: "code 80006 with usage header",
-			resp: graphstub.Response{Code: 80006, Header: http.Header{"X-Business-Use-Case-Usage": {
-				`{"` + testPageID + `":[{"type":"messenger","call_count":100,"estimated_time_to_regain_access":5}]}`,
-			}}},
-			want: meta.RetryAfter, after: 5 * time.Minute,
-		},
-		{name: "429 without JSON", resp: graphstub.Response{Status: 429, Body: "slow down"}, want: meta.RetryAfter, after: time.Minute},
-		{name: "190 token", resp: graphstub.Response{Code: 190, Subcode: 460}, want: meta.Reauthorize, reason: "190/460: access token expired or invalid"},
-		{name: "551 unavailable", resp: graphstub.Response{Code: 551, Subcode: 1545041}, want: meta.Permanent, reason: "551/1545041: recipient unavailable: (#551) This person isn't available right now."},
-		{name: "10 outside window", resp: graphstub.Response{Code: 10, Subcode: 2018278}, want: meta.Permanent, reason: "10/2018278: outside the messaging window"},
-		{name: "100 parameter", resp: graphstub.Response{Code: 100, Subcode: 2018001, Message: "(#100) No matching user found"}, want: meta.Permanent, reason: "100/2018001: invalid parameter: (#100) No matching user found"},
-		{name: "200 permissions", resp: graphstub.Response{Code: 200}, want: meta.Permanent, reason: "permission denied"},
-		{name: "200 without message_id", resp: graphstub.Response{Status: 200, Body: `{"recipient_id":"` + testPSID + `"}`}, want: meta.Permanent, reason: "returned no message_id"},
-		{name: "404 HTML", resp: graphstub.Response{Status: 404, Body: "<html>Not Found</html>"}, want: meta.Permanent, reason: "HTTP 404"},
-	}
-	for _, tt := range tests {
+	for _, tt := range sendErrorCases {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)

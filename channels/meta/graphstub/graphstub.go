@@ -32,6 +32,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -122,6 +123,7 @@ type Server struct {
 	mu             sync.Mutex
 	seq            int64
 	sent           []Sent
+	batchSizes     []int                 // calls of each batch request served
 	byRecipient    map[string][]int      // recipient id → indexes into sent
 	scripts        map[string][]Response // recipient id → answers to sends
 	profileScripts map[string][]Response // user id → answers to profile fetches
@@ -223,12 +225,21 @@ func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sent = nil
+	s.batchSizes = nil
 	s.byRecipient = make(map[string][]int)
 	s.profiles = make(map[string]profile)
 	// Script maps are cleared, not replaced: popScript's callers read the
 	// fields without the lock.
 	clear(s.scripts)
 	clear(s.profileScripts)
+}
+
+// BatchSizes returns how many calls each batch request served carried, in
+// the order they came.
+func (s *Server) BatchSizes() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.batchSizes)
 }
 
 // Subscribe returns a channel receiving every send accepted from now on,
@@ -301,7 +312,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) *graphError {
-	// "/v23.0/123/messages" → ["v23.0", "123", "messages"]
+	// "/v23.0/123/messages" → ["v23.0", "123", "messages"]; "/v23.0/" → ["v23.0"]
 	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if segs[0] != s.version {
 		return &graphError{Status: http.StatusBadRequest, Code: 2500, Message: fmt.Sprintf("Unknown path components: /%s", segs[0])}
@@ -318,6 +329,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) *graphError {
 	}
 
 	switch {
+	case len(segs) == 0 && r.Method == http.MethodPost:
+		return s.batch(w, r, form)
 	case len(segs) == 2 && segs[1] == "messages" && r.Method == http.MethodPost:
 		channelID := segs[0]
 		if channelID == "me" {
@@ -332,6 +345,77 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) *graphError {
 		return s.profile(w, segs[0], r.URL.Query().Get("fields"))
 	}
 	return unsupported(r.Method, strings.Join(segs, "/"))
+}
+
+// batchMax is the most calls a Graph API batch request may carry.
+const batchMax = 50
+
+// batchCall is one call of a batch request, as Meta documents it.
+type batchCall struct {
+	Method      string `json:"method"`
+	RelativeURL string `json:"relative_url"`
+	Body        string `json:"body"`
+}
+
+// batchAnswer is one call's answer in a batch response.
+type batchAnswer struct {
+	Code    int                 `json:"code"`
+	Headers []map[string]string `json:"headers"`
+	Body    string              `json:"body"`
+}
+
+// batch answers a batch request (POST /{version}/ with batch=[…]): each
+// call is served as a request of its own, with the batch's token and
+// appsecret_proof, and answered in order with its status, headers and body.
+func (s *Server) batch(w http.ResponseWriter, r *http.Request, form params) *graphError {
+	raw, ok := form.get("batch")
+	if !ok {
+		return unsupported(r.Method, "")
+	}
+	var calls []batchCall
+	if err := json.Unmarshal([]byte(raw), &calls); err != nil || len(calls) == 0 {
+		return invalidParam("(#100) The parameter batch must be a non-empty JSON array of requests")
+	}
+	if len(calls) > batchMax {
+		return invalidParam(fmt.Sprintf("(#100) Too many requests in batch message. Maximum batch size is %d", batchMax))
+	}
+	s.mu.Lock()
+	s.batchSizes = append(s.batchSizes, len(calls))
+	s.mu.Unlock()
+	proof, _ := form.get("appsecret_proof")
+	answers := make([]batchAnswer, len(calls))
+	for i, c := range calls {
+		if c.Method != http.MethodPost && c.Method != http.MethodGet || c.RelativeURL == "" {
+			return invalidParam(fmt.Sprintf("(#100) Batch request %d needs a method (GET or POST) and a relative_url", i))
+		}
+		path := "/" + s.version + "/" + strings.TrimPrefix(strings.TrimPrefix(c.RelativeURL, "/"), s.version+"/")
+		body, proofParam := c.Body, url.Values{"appsecret_proof": {proof}}.Encode()
+		if c.Method == http.MethodGet {
+			sep := "?"
+			if strings.Contains(path, "?") {
+				sep = "&"
+			}
+			path += sep + proofParam
+		} else {
+			body = strings.TrimPrefix(body+"&"+proofParam, "&")
+		}
+		sub, err := http.NewRequestWithContext(r.Context(), c.Method, path, strings.NewReader(body))
+		if err != nil {
+			return invalidParam(fmt.Sprintf("(#100) Batch request %d has an invalid relative_url", i))
+		}
+		sub.Header.Set("Authorization", r.Header.Get("Authorization"))
+		sub.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, sub)
+		answers[i] = batchAnswer{Code: rec.Code, Headers: []map[string]string{}, Body: rec.Body.String()}
+		for name, values := range rec.Header() {
+			for _, v := range values {
+				answers[i].Headers = append(answers[i].Headers, map[string]string{"name": name, "value": v})
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, answers)
+	return nil
 }
 
 // params are a request's parameters: the query merged with a form body, or

@@ -496,3 +496,64 @@ func TestValidatesAttachments(t *testing.T) {
 	}
 	require.Empty(t, b.stub.Sent())
 }
+
+// TestBatch: a batch request's calls are served in order with the batch's
+// token and proof, each answered with its own status, headers and body;
+// the batch itself is checked as a single request is.
+func TestBatch(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.stub.Script("psid-2", graphstub.Response{Code: 551, Subcode: 1545041})
+
+	call := func(recipient string) map[string]string {
+		body := url.Values{
+			"recipient":      {`{"id":"` + recipient + `"}`},
+			"messaging_type": {"RESPONSE"},
+			"message":        {`{"text":"hi ` + recipient + `"}`},
+		}
+		return map[string]string{"method": "POST", "relative_url": pageID + "/messages", "body": body.Encode()}
+	}
+	batchOf := func(calls ...map[string]string) url.Values {
+		raw, err := json.Marshal(calls)
+		require.NoError(t, err)
+		return url.Values{"batch": {string(raw)}, "appsecret_proof": {proof(token)}}
+	}
+
+	var answers []struct {
+		Code    int                 `json:"code"`
+		Headers []map[string]string `json:"headers"`
+		Body    string              `json:"body"`
+	}
+	status := do(t, b.postForm(t, "/"+version+"/", token, batchOf(call("psid-1"), call("psid-2"), call("psid-3"))), &answers)
+	require.Equal(t, http.StatusOK, status)
+	require.Len(t, answers, 3)
+	require.Equal(t, http.StatusOK, answers[0].Code)
+	require.Contains(t, answers[0].Headers, map[string]string{"name": "Content-Type", "value": "application/json; charset=UTF-8"})
+	require.Contains(t, answers[0].Body, `"message_id":"m_`)
+	require.Equal(t, http.StatusBadRequest, answers[1].Code)
+	require.Contains(t, answers[1].Body, `"code":551`)
+	require.Equal(t, http.StatusOK, answers[2].Code)
+	sent := b.stub.Sent()
+	require.Len(t, sent, 2)
+	require.Equal(t, "hi psid-1", sent[0].Text)
+	require.Equal(t, "hi psid-3", sent[1].Text)
+	require.Equal(t, []int{3}, b.stub.BatchSizes())
+
+	// The batch request is refused as a whole, and nothing is sent, when…
+	var gerr graphErr
+	noProof := batchOf(call("psid-4"))
+	noProof.Del("appsecret_proof")
+	require.Equal(t, http.StatusBadRequest, do(t, b.postForm(t, "/"+version+"/", token, noProof), &gerr))
+	require.Equal(t, 100, gerr.Error.Code, "…it has no appsecret_proof")
+	require.Equal(t, http.StatusBadRequest, do(t, b.postForm(t, "/"+version+"/", "EAAUnknown", batchOf(call("psid-4"))), &gerr))
+	require.Equal(t, 190, gerr.Error.Code, "…its token is unknown")
+	var many []map[string]string
+	for range 51 {
+		many = append(many, call("psid-4"))
+	}
+	require.Equal(t, http.StatusBadRequest, do(t, b.postForm(t, "/"+version+"/", token, batchOf(many...)), &gerr))
+	require.Contains(t, gerr.Error.Message, "Maximum batch size is 50", "…it has more than 50 calls")
+	require.Equal(t, http.StatusBadRequest, do(t, b.postForm(t, "/"+version+"/", token, url.Values{"batch": {"{}"}, "appsecret_proof": {proof(token)}}), &gerr))
+	require.Equal(t, 100, gerr.Error.Code, "…batch is not an array")
+	require.Len(t, b.stub.Sent(), 2)
+}
