@@ -172,8 +172,7 @@ const sendTogetherMax = 50
 // it, up to sendTogetherMax threads. Those ready to go (no earlier thread
 // of their conversation is still running) send their replies together:
 // first replies in one call, then second ones, and so on (sendMany).
-// Threads taken that are not ready run after, one by one, in the order
-// they were dispatched.
+// Those not ready go together next, as soon as some of them are.
 func (d *Dispatcher) serve(threads []dispatchedThread) {
 take:
 	for len(threads) < sendTogetherMax {
@@ -192,17 +191,25 @@ take:
 		d.run(threads[0], true)
 		return
 	}
-	var ready, later []dispatchedThread
-	for _, t := range threads {
-		if t.ready() {
-			ready = append(ready, t)
-		} else {
-			later = append(later, t)
+	for len(threads) > 0 {
+		var ready, waiting []dispatchedThread
+		for _, t := range threads {
+			if t.ready() {
+				ready = append(ready, t)
+			} else {
+				waiting = append(waiting, t)
+			}
 		}
-	}
-	d.runTogether(ready)
-	for _, t := range later {
-		d.run(t, true)
+		if len(ready) == 0 {
+			// Wait for the first dispatched; at its deadline runTogether
+			// hands it to River, as run would.
+			ctx, cancel := context.WithDeadline(d.base, waiting[0].deadline)
+			waiting[0].wait(ctx)
+			cancel()
+			ready, waiting = waiting[:1], waiting[1:]
+		}
+		d.runTogether(ready)
+		threads = waiting
 	}
 }
 
