@@ -292,13 +292,24 @@ func (d *dispatched) Dispatch(replies []store.OutboundDelivery, _ time.Time) {
 	d.replies = append(d.replies, replies...)
 }
 
-func TestBotReplyTakesTwoRoundTrips(t *testing.T) {
-	t.Parallel()
+// traced is a service on a fresh database through one connection (so
+// its statements are prepared by the first message), the round trips it
+// makes, the replies it dispatches and a counter of rows.
+type traced struct {
+	svc   *conversation.Service
+	pool  *pgxpool.Pool
+	trips *storetest.RoundTrips
+	sent  *dispatched
+	count func(sql string) int
+}
+
+func tracedService(t *testing.T, bot conversation.Bot) traced {
+	t.Helper()
 	ctx := context.Background()
 	_, url := storetest.NewDB(t)
 	cfg, err := pgxpool.ParseConfig(url)
 	require.NoError(t, err)
-	cfg.MaxConns = 1 // one connection, so its statements are prepared by the first message
+	cfg.MaxConns = 1
 	trips := &storetest.RoundTrips{}
 	cfg.ConnConfig.Tracer = trips
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -306,14 +317,6 @@ func TestBotReplyTakesTwoRoundTrips(t *testing.T) {
 	t.Cleanup(pool.Close)
 	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
 	require.NoError(t, err)
-	bot := &scriptBot{next: func(s conversation.FlowState, ev conversation.BotEvent) conversation.Decision {
-		d := conversation.Decision{Next: conversation.FlowState{Flow: "echo", State: "s"},
-			Replies: []conversation.Reply{{Text: "you said " + ev.Text}}}
-		if ev.Text == "look it up" {
-			d.Effects = []conversation.Effect{{Kind: "lookup_order", Args: map[string]string{"order": "1001"}}}
-		}
-		return d
-	}}
 	svc := conversation.NewService(pool, jobs, bot)
 	sent := &dispatched{}
 	svc.DispatchReplies(sent, time.Minute)
@@ -322,6 +325,22 @@ func TestBotReplyTakesTwoRoundTrips(t *testing.T) {
 		require.NoError(t, pool.QueryRow(ctx, sql).Scan(&n))
 		return n
 	}
+	return traced{svc: svc, pool: pool, trips: trips, sent: sent, count: count}
+}
+
+func TestBotReplyTakesTwoRoundTrips(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	bot := &scriptBot{next: func(s conversation.FlowState, ev conversation.BotEvent) conversation.Decision {
+		d := conversation.Decision{Next: conversation.FlowState{Flow: "echo", State: "s"},
+			Replies: []conversation.Reply{{Text: "you said " + ev.Text}}}
+		if ev.Text == "look it up" {
+			d.Effects = []conversation.Effect{{Kind: "lookup_order", Args: map[string]string{"order": "1001"}}}
+		}
+		return d
+	}}
+	tr := tracedService(t, bot)
+	svc, trips, sent, count := tr.svc, tr.trips, tr.sent, tr.count
 
 	require.NoError(t, svc.Receive(ctx, []conversation.Inbound{inbound("m1", "hello")}))
 	trips.Reset()
@@ -349,36 +368,22 @@ func TestBotReplyTakesTwoRoundTrips(t *testing.T) {
 func TestRememberedConversationTakesOneRoundTrip(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	_, url := storetest.NewDB(t)
-	cfg, err := pgxpool.ParseConfig(url)
-	require.NoError(t, err)
-	cfg.MaxConns = 1
-	trips := &storetest.RoundTrips{}
-	cfg.ConnConfig.Tracer = trips
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
-	require.NoError(t, err)
 	var decidedOn []conversation.FlowState
 	bot := &scriptBot{next: func(s conversation.FlowState, ev conversation.BotEvent) conversation.Decision {
 		decidedOn = append(decidedOn, s)
 		return conversation.Decision{Next: conversation.FlowState{Flow: "echo", State: "s", Data: map[string]string{"last": ev.Text}},
 			Replies: []conversation.Reply{{Text: ev.Shopper.Name + " said " + ev.Text}}}
 	}}
-	svc := conversation.NewService(pool, jobs, bot)
-	sent := &dispatched{}
-	svc.DispatchReplies(sent, time.Minute)
-	count := func(sql string) int {
-		var n int
-		require.NoError(t, pool.QueryRow(ctx, sql).Scan(&n))
-		return n
+	tr := tracedService(t, bot)
+	svc, trips, sent, count := tr.svc, tr.trips, tr.sent, tr.count
+	exec := func(sql string) {
+		_, err := tr.pool.Exec(ctx, sql)
+		require.NoError(t, err)
 	}
 
 	require.NoError(t, svc.Receive(ctx, []conversation.Inbound{inbound("m1", "hello")}))
 	// The profile job names the shopper; the conversation's row is untouched.
-	_, err = pool.Exec(ctx, `UPDATE identities SET display_name = 'Ana'`)
-	require.NoError(t, err)
+	exec(`UPDATE identities SET display_name = 'Ana'`)
 	trips.Reset()
 	require.NoError(t, svc.Receive(ctx, []conversation.Inbound{inbound("m2", "again")}))
 	require.Equal(t, int64(2), trips.Batches(), "an unnamed shopper's conversation is read again, locked")
@@ -401,8 +406,7 @@ func TestRememberedConversationTakesOneRoundTrip(t *testing.T) {
 	require.Len(t, sent.replies, 3)
 
 	// Someone else changes the conversation: the remembered state is stale.
-	_, err = pool.Exec(ctx, `UPDATE conversations SET flow_data = '{"last": "set elsewhere"}', priority = 7`)
-	require.NoError(t, err)
+	exec(`UPDATE conversations SET flow_data = '{"last": "set elsewhere"}', priority = 7`)
 	trips.Reset()
 	require.NoError(t, svc.Receive(ctx, []conversation.Inbound{inbound("m4", "fourth")}))
 	require.Equal(t, int64(3), trips.Batches(), "the try on the remembered state, then lock and apply")
