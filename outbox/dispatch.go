@@ -155,11 +155,7 @@ func (d *Dispatcher) run(t dispatchedThread, send bool) {
 		if err == nil {
 			continue
 		}
-		delay := d.worker.backoff(1)
-		if snooze, ok := errors.AsType[*river.JobSnoozeError](err); ok {
-			delay = snooze.Duration
-		}
-		d.handOver(ctx, t.replies[i:], 1, delay)
+		d.handOver(ctx, t.replies[i:], 1, d.retryDelay(err))
 		return
 	}
 }
@@ -271,11 +267,7 @@ func (d *Dispatcher) runTogether(threads []dispatchedThread) {
 		going = going[:0]
 		for i, r := range sending {
 			if err := errs[i]; err != nil {
-				delay := d.worker.backoff(1)
-				if snooze, ok := errors.AsType[*river.JobSnoozeError](err); ok {
-					delay = snooze.Duration
-				}
-				d.handOver(r.ctx, r.replies[r.next:], 1, delay)
+				d.handOver(r.ctx, r.replies[r.next:], 1, d.retryDelay(err))
 				end(r)
 				continue
 			}
@@ -286,6 +278,16 @@ func (d *Dispatcher) runTogether(threads []dispatchedThread) {
 			going = append(going, r)
 		}
 	}
+}
+
+// retryDelay is when River should try again a send that failed with err
+// on the dispatcher's try: as a rate limit says, else after the first
+// backoff.
+func (d *Dispatcher) retryDelay(err error) time.Duration {
+	if snooze, ok := errors.AsType[*river.JobSnoozeError](err); ok {
+		return snooze.Duration
+	}
+	return d.worker.backoff(1)
 }
 
 // finish ends a thread and forgets its conversation once no later thread

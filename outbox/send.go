@@ -58,8 +58,8 @@ const (
 	markLinger  = 5 * time.Millisecond
 )
 
-// markSent records sends once it is durable, sharing the commit with the
-// sends that finished about the same time.
+// markSent records sends and returns once that is durable, sharing the
+// commit with the sends that finished about the same time.
 func (w *SendWorker) markSent(ctx context.Context, marks ...store.SentMark) error {
 	if len(marks) == 0 {
 		return nil
@@ -177,6 +177,11 @@ func (w *SendWorker) sendOne(ctx context.Context, attempt, maxAttempts int, d st
 	if !ok {
 		return err
 	}
+	return w.send(ctx, attempt, maxAttempts, p)
+}
+
+// send sends a prepared message on its own.
+func (w *SendWorker) send(ctx context.Context, attempt, maxAttempts int, p preparedSend) error {
 	res, err := p.sender.Send(ctx, p.out)
 	if err != nil {
 		return w.notSent(ctx, attempt, maxAttempts, p, err)
@@ -206,7 +211,7 @@ func (w *SendWorker) sendMany(ctx context.Context, attempt, maxAttempts int, ds 
 		if bs, ok := p.sender.(channels.BatchSender); ok {
 			together[bs] = append(together[bs], i)
 		} else {
-			errs[i] = w.sendOne(ctx, attempt, maxAttempts, d)
+			errs[i] = w.send(ctx, attempt, maxAttempts, p)
 		}
 	}
 	for bs, indexes := range together {
