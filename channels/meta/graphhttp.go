@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpproxy"
 )
 
 // graphHTTP carries every Graph call of the process: one connection pool.
@@ -29,6 +30,9 @@ var graphHTTP = &fasthttp.Client{
 	ReadBufferSize: 16 << 10,
 	// huandu builds the URL; send it as it is.
 	DisablePathNormalizing: true,
+	// Through the proxy HTTPS_PROXY names, if any, as net/http would
+	// (NO_PROXY applies; loopback is never proxied).
+	Dial: fasthttpproxy.FasthttpProxyHTTPDialerTimeout(10 * time.Second),
 }
 
 // graphRecorder is the HTTP client of one call, adapting huandu's
