@@ -112,7 +112,7 @@ func (d *Dispatcher) Dispatch(replies []store.OutboundDelivery, claimedUntil tim
 		}
 	}
 	for _, t := range threads[fits:] {
-		go d.run(t, false)
+		go d.toRiver(t)
 	}
 }
 
@@ -137,27 +137,14 @@ func (t dispatchedThread) wait(ctx context.Context) {
 	}
 }
 
-// run tries one conversation's replies in order, once the conversation's
-// previous thread is done; at the first that must be retried, that reply
-// and the ones after it go to River. Without send, or past the deadline,
-// all of them go to River.
-func (d *Dispatcher) run(t dispatchedThread, send bool) {
+// toRiver hands a thread no sender could take to River, once the
+// conversation's previous thread is done, so that River cannot overtake it.
+func (d *Dispatcher) toRiver(t dispatchedThread) {
 	defer d.finish(t)
 	ctx, cancel := context.WithDeadline(d.base, t.deadline)
 	defer cancel()
 	t.wait(ctx)
-	if !send || ctx.Err() != nil {
-		d.handOver(ctx, t.replies, 0, 0)
-		return
-	}
-	for i, m := range t.replies {
-		err := d.worker.sendOne(ctx, 1, maxAttempts, m)
-		if err == nil {
-			continue
-		}
-		d.handOver(ctx, t.replies[i:], 1, d.retryDelay(err))
-		return
-	}
+	d.handOver(ctx, t.replies, 0, 0)
 }
 
 // sendTogetherMax is the most threads a sender takes at once: as many
@@ -183,10 +170,6 @@ take:
 			break take
 		}
 	}
-	if len(threads) == 1 {
-		d.run(threads[0], true)
-		return
-	}
 	for len(threads) > 0 {
 		var ready, waiting []dispatchedThread
 		for _, t := range threads {
@@ -197,8 +180,8 @@ take:
 			}
 		}
 		if len(ready) == 0 {
-			// Wait for the first dispatched; at its deadline runTogether
-			// hands it to River, as run would.
+			// Wait for the first dispatched; past its deadline runTogether
+			// hands it to River.
 			ctx, cancel := context.WithDeadline(d.base, waiting[0].deadline)
 			waiting[0].wait(ctx)
 			cancel()
@@ -222,10 +205,11 @@ func (t dispatchedThread) ready() bool {
 	}
 }
 
-// runTogether runs ready threads of different conversations as run would,
-// sending the replies of each round (the next reply of every thread still
-// going) in one sendMany. A thread ends at its first reply that must be
-// retried, which goes to River with those after it, or at its deadline.
+// runTogether sends the replies of ready threads of different
+// conversations, each thread's in order: the replies of each round (the
+// next reply of every thread still going) in one sendMany. A thread ends
+// at its first reply that must be retried, which goes to River with those
+// after it, or at its deadline, when River gets what is left.
 func (d *Dispatcher) runTogether(threads []dispatchedThread) {
 	type running struct {
 		dispatchedThread
