@@ -88,9 +88,15 @@ func (a *Adapter) Send(ctx context.Context, out conversation.Outbound) (channels
 	if err != nil {
 		return channels.SendResult{}, err
 	}
+	return a.sendCalls(ctx, out.ChannelID, parts)
+}
+
+// sendCalls makes a message's Send API calls (sendParts) one by one, in
+// order, as channelID, and returns the last one's message id.
+func (a *Adapter) sendCalls(ctx context.Context, channelID string, parts []facebook.Params) (channels.SendResult, error) {
 	var mid string
 	for i, params := range parts {
-		res, err := a.graphCall(ctx, out.ChannelID, facebook.POST, "/"+out.ChannelID+"/messages", params)
+		res, err := a.graphCall(ctx, channelID, facebook.POST, "/"+channelID+"/messages", params)
 		if err == nil {
 			mid, err = sendMessageID(res)
 		}

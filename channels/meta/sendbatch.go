@@ -22,7 +22,8 @@ const graphBatchMax = 50
 // which saves an HTTP request per message. Each call in the batch has its
 // own answer, classified as Send's errors; an error of the batch request
 // itself is every message's error. A message that takes several Send API
-// calls (long text, attachments), and a channel's only message, go by Send.
+// calls (long text, attachments), and a channel's only message, go as
+// single calls, as Send's.
 func (a *Adapter) SendBatch(ctx context.Context, outs []conversation.Outbound) ([]channels.SendResult, []error) {
 	results := make([]channels.SendResult, len(outs))
 	errs := make([]error, len(outs))
@@ -35,7 +36,7 @@ func (a *Adapter) SendBatch(ctx context.Context, outs []conversation.Outbound) (
 		case err != nil:
 			errs[i] = err
 		case len(parts) > 1:
-			results[i], errs[i] = a.Send(ctx, out)
+			results[i], errs[i] = a.sendCalls(ctx, out.ChannelID, parts)
 		default:
 			if _, ok := byChannel[out.ChannelID]; !ok {
 				channelOrder = append(channelOrder, out.ChannelID)
@@ -47,8 +48,8 @@ func (a *Adapter) SendBatch(ctx context.Context, outs []conversation.Outbound) (
 	for _, channelID := range channelOrder {
 		for indexes := byChannel[channelID]; len(indexes) > 0; {
 			n := min(len(indexes), graphBatchMax)
-			if n == 1 {
-				results[indexes[0]], errs[indexes[0]] = a.Send(ctx, outs[indexes[0]])
+			if i := indexes[0]; n == 1 {
+				results[i], errs[i] = a.sendCalls(ctx, channelID, calls[i:i+1])
 			} else {
 				a.sendBatch(ctx, channelID, indexes[:n], calls, results, errs)
 			}
