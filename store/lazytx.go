@@ -105,7 +105,8 @@ func (t *LazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row 
 // CopyFrom copies rows into a table.
 func (t *LazyTx) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error) {
 	if !t.begun {
-		if _, err := t.Exec(ctx, "begin"); err != nil {
+		// COPY cannot go in a batch: send the BEGIN on its own.
+		if err := t.SendBatch(ctx, &pgx.Batch{}).Close(); err != nil {
 			return 0, err
 		}
 	}

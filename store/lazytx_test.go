@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
 
 	"github.com/frontdesk/frontdesk/store"
@@ -91,4 +92,36 @@ func TestLazyTxFailedCommitBatchCommitsNothing(t *testing.T) {
 	n, err := pgx.CollectRows(rows, pgx.RowTo[int])
 	require.NoError(t, err)
 	require.Empty(t, n, "the connection serves the next transaction")
+}
+
+// TestLazyTxCopyFromFirst: a COPY as the transaction's first statement runs
+// inside it, after one BEGIN (a second would draw PostgreSQL's warning).
+func TestLazyTxCopyFromFirst(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, url := storetest.NewDB(t)
+	cfg, err := pgx.ParseConfig(url)
+	require.NoError(t, err)
+	var notices []string
+	cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) { notices = append(notices, n.Message) }
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close(ctx) }) //nolint:errcheck
+	_, err = conn.Exec(ctx, "CREATE TABLE t (id int PRIMARY KEY)")
+	require.NoError(t, err)
+
+	rows := pgx.CopyFromRows([][]any{{1}, {2}})
+	tx := store.NewLazyTx(conn)
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"t"}, []string{"id"}, rows)
+	require.NoError(t, err)
+	require.Equal(t, int64(2), n)
+	require.NoError(t, tx.Rollback(ctx))
+	require.Zero(t, countRows(t, conn), "rolled back with the transaction")
+
+	tx = store.NewLazyTx(conn)
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"t"}, []string{"id"}, pgx.CopyFromRows([][]any{{3}}))
+	require.NoError(t, err)
+	require.NoError(t, tx.Commit(ctx))
+	require.Equal(t, 1, countRows(t, conn))
+	require.Empty(t, notices)
 }
