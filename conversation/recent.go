@@ -77,7 +77,7 @@ func (r *recentConversations) remember(committed []recentConversation) {
 		r.m = make(map[store.Sender]recentConversation)
 	}
 	for _, c := range committed {
-		r.m[store.Sender{Platform: c.conv.Platform, ChannelID: c.conv.ChannelID, ExternalID: c.conv.ExternalID}] = c
+		r.m[c.conv.Sender()] = c
 	}
 }
 

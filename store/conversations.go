@@ -87,6 +87,9 @@ type Sender struct {
 	Platform, ChannelID, ExternalID string
 }
 
+// Sender is the shopper of c.
+func (c Conversation) Sender() Sender { return Sender{c.Platform, c.ChannelID, c.ExternalID} }
+
 // LockOpenConversationsOf locks, in one statement, the open conversations
 // of several senders, in the byte order of their keys (platform, channel,
 // external id), as Go compares strings: transactions that lock several
@@ -127,7 +130,7 @@ func LockOpenConversationsOf(ctx context.Context, db DBTX, senders []Sender) (ma
 			rows.Close()
 			return nil, fmt.Errorf("lock conversations: %w", err)
 		}
-		locked[Sender{c.Platform, c.ChannelID, c.ExternalID}] = c
+		locked[c.Sender()] = c
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("lock conversations: %w", interpret(err))
