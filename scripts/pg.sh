@@ -27,6 +27,11 @@ LOCK_FILE="$DATA/pg.lock"
 # given (.data/pg.port), else the first free one from 55432 — so clones of
 # the repo side by side each get their own cluster.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# free_port_from N sets PORT to the first free port from N (up to 55532).
+free_port_from() {
+	PORT="$1"
+	while ! port_free "$PORT" && [ "$PORT" -lt 55532 ]; do PORT=$((PORT + 1)); done
+}
 if [ -n "${FRONTDESK_PG_PORT:-}" ]; then
 	PORT="$FRONTDESK_PG_PORT"
 elif [ -s "$DATA/pg.port" ]; then
@@ -35,8 +40,7 @@ elif [ -f "$PGDATA_DIR/frontdesk.conf" ]; then # a cluster made before pg.port e
 	PORT="$(sed -n 's/^port = \([0-9]*\)$/\1/p' "$PGDATA_DIR/frontdesk.conf")"
 	PORT="${PORT:-55432}"
 else
-	PORT=55432
-	while ! port_free "$PORT" && [ "$PORT" -lt 55532 ]; do PORT=$((PORT + 1)); done
+	free_port_from 55432
 	if [ "${1:-start}" = start ]; then
 		mkdir -p "$DATA" && echo "$PORT" >"$DATA/pg.port"
 	fi
@@ -249,8 +253,7 @@ start_local() {
 		# (FRONTDESK_PG_PORT), move the cluster to the next free one.
 		if [ -z "${FRONTDESK_PG_PORT:-}" ] && [ "$tries" -lt 10 ] &&
 			tail -n "+$((logged + 1))" "$LOG_FILE" | grep -q "Address already in use"; then
-			PORT=$((PORT + 1))
-			while ! port_free "$PORT" && [ "$PORT" -lt 55532 ]; do PORT=$((PORT + 1)); done
+			free_port_from $((PORT + 1))
 			echo "$PORT" >"$DATA/pg.port"
 			local_url
 			write_settings
