@@ -481,30 +481,28 @@ func TestLapsedClaimIsRescued(t *testing.T) {
 	require.Never(t, func() bool { return len(b.stub.SentTo("psid-orphan")) > 2 }, 1500*time.Millisecond, 20*time.Millisecond)
 }
 
-// TestBusySendersHandRepliesToRiver gives the dispatcher one sender (and a
-// queue of four) and holds the Graph API's first answer while a webhook
-// brings eight shoppers' messages: what the dispatcher cannot take goes to
-// River at once, and every shopper gets one reply once the API answers.
 // TestRepliesOfOneCommitGoInOneBatch: a webhook bringing six shoppers'
 // messages is applied in one transaction, and their replies reach the
 // Graph API in one batch request.
 func TestRepliesOfOneCommitGoInOneBatch(t *testing.T) {
 	t.Parallel()
-	_, dbURL := storetest.NewDB(t)
-	stub, stubURL := newStub(t)
-	url := startGateway(t, dbURL, testConfig(stubURL))
+	b := setup(t)
 
 	var bodies [][]byte
 	for i := range 6 {
 		bodies = append(bodies, message(fmt.Sprintf("psid-batch-%d", i), fmt.Sprintf("mid.batch-%d", i), "hello"))
 	}
-	require.Equal(t, http.StatusOK, post(t, url, sameDelivery(t, bodies...)))
+	require.Equal(t, http.StatusOK, post(t, b.url, sameDelivery(t, bodies...)))
 	for i := range 6 {
-		waitFor(t, "every shopper answered", func() bool { return len(stub.SentTo(fmt.Sprintf("psid-batch-%d", i))) == 1 })
+		waitFor(t, "every shopper answered", func() bool { return len(b.stub.SentTo(fmt.Sprintf("psid-batch-%d", i))) == 1 })
 	}
-	require.Equal(t, []int{6}, stub.BatchSizes())
+	require.Equal(t, []int{6}, b.stub.BatchSizes())
 }
 
+// TestBusySendersHandRepliesToRiver gives the dispatcher one sender (and a
+// queue of four) and holds the Graph API's first answer while a webhook
+// brings eight shoppers' messages: what the dispatcher cannot take goes to
+// River at once, and every shopper gets one reply once the API answers.
 func TestBusySendersHandRepliesToRiver(t *testing.T) {
 	t.Parallel()
 	pool, dbURL := storetest.NewDB(t)
