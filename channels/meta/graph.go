@@ -89,21 +89,42 @@ func (a *Adapter) session(channelID string) (*facebook.Session, error) {
 // graphCall makes one Graph API call as channelID and returns the result or
 // a classified error (see classify).
 func (a *Adapter) graphCall(ctx context.Context, channelID string, method facebook.Method, path string, params facebook.Params) (facebook.Result, error) {
-	s, err := a.session(channelID)
+	call, rec, err := a.recordedCall(ctx, channelID)
 	if err != nil {
 		return nil, err
+	}
+	res, err := call.Api(path, method, params)
+	if err := callOutcome(rec.status, rec.header, err); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// recordedCall returns channelID's session for one call under ctx, whose
+// HTTP status and headers rec keeps.
+func (a *Adapter) recordedCall(ctx context.Context, channelID string) (*facebook.Session, *graphRecorder, error) {
+	s, err := a.session(channelID)
+	if err != nil {
+		return nil, nil, err
 	}
 	rec := &graphRecorder{}
 	call := s.WithContext(ctx)
 	call.HttpClient = rec
-	res, err := call.Api(path, method, params)
-	if err == nil && rec.status >= 300 {
-		err = fmt.Errorf("unexpected HTTP status %d without a Graph error", rec.status)
+	return call, rec, nil
+}
+
+// callOutcome is the classified error of a Graph call (or of one call of a
+// batch) that answered status and header, huandu having read err from its
+// body; nil when it succeeded. A status of 300 or more is an error even
+// when the body holds no Graph error.
+func callOutcome(status int, header http.Header, err error) error {
+	if err == nil && status >= 300 {
+		err = fmt.Errorf("unexpected HTTP status %d without a Graph error", status)
 	}
-	if err != nil {
-		return nil, classify(&graphCallError{status: rec.status, header: rec.header, err: err})
+	if err == nil {
+		return nil
 	}
-	return res, nil
+	return classify(&graphCallError{status: status, header: header, err: err})
 }
 
 // graphCallError is a failed Graph call before classification: the HTTP

@@ -67,7 +67,7 @@ func (a *Adapter) sendBatch(ctx context.Context, channelID string, indexes []int
 			errs[i] = err
 		}
 	}
-	s, err := a.session(channelID)
+	call, rec, err := a.recordedCall(ctx, channelID)
 	if err != nil {
 		fail(err)
 		return
@@ -81,15 +81,9 @@ func (a *Adapter) sendBatch(ctx context.Context, channelID string, indexes []int
 		}
 		batch[j] = facebook.Params{"method": "POST", "relative_url": channelID + "/messages", "body": body.String()}
 	}
-	rec := &graphRecorder{}
-	call := s.WithContext(ctx)
-	call.HttpClient = rec
 	answers, err := call.BatchApi(batch...)
-	if err == nil && rec.status >= 300 {
-		err = fmt.Errorf("unexpected HTTP status %d without a Graph error", rec.status)
-	}
-	if err != nil {
-		fail(classify(&graphCallError{status: rec.status, header: rec.header, err: err}))
+	if err := callOutcome(rec.status, rec.header, err); err != nil {
+		fail(err)
 		return
 	}
 	for j, i := range indexes {
@@ -106,11 +100,7 @@ func (a *Adapter) sendBatch(ctx context.Context, channelID string, indexes []int
 		if err == nil {
 			err = res.Err()
 		}
-		if err == nil && answer.status >= 300 {
-			err = fmt.Errorf("unexpected HTTP status %d without a Graph error", answer.status)
-		}
-		if err != nil {
-			errs[i] = classify(&graphCallError{status: answer.status, header: answer.header, err: err})
+		if errs[i] = callOutcome(answer.status, answer.header, err); errs[i] != nil {
 			continue
 		}
 		mid, err := sendMessageID(res)
