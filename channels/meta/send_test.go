@@ -253,13 +253,7 @@ func TestSendSplitsLongText(t *testing.T) {
 
 // sendErrorCases are Graph API failures and the error class each must
 // become, for Send and for one call of a batch (SendBatch).
-var sendErrorCases = []struct {
-	name   string
-	resp   graphstub.Response
-	want   meta.ErrClass
-	after  time.Duration
-	reason string
-}{
+var sendErrorCases = []sendErrorCase{
 	{name: "500 service error", resp: graphstub.Response{Status: 500}, want: meta.Transient},
 	{name: "502 HTML", resp: graphstub.Response{Status: 502, Body: "<html><body>Bad Gateway</body></html>"}, want: meta.Transient},
 	{name: "code 1 unknown", resp: graphstub.Response{Code: 1}, want: meta.Transient},
@@ -282,27 +276,42 @@ var sendErrorCases = []struct {
 	{name: "404 HTML", resp: graphstub.Response{Status: 404, Body: "<html>Not Found</html>"}, want: meta.Permanent, reason: "HTTP 404"},
 }
 
-func TestSendErrors(t *testing.T) {
-	t.Parallel()
+type sendErrorCase struct {
+	name   string
+	resp   graphstub.Response
+	want   meta.ErrClass
+	after  time.Duration
+	reason string
+}
 
+// runSendErrorCases runs check on each of sendErrorCases, in parallel, each
+// with a stand-in that answers the next send to testPSID with the case's
+// response.
+func runSendErrorCases(t *testing.T, check func(t *testing.T, b *testBundle, tt sendErrorCase)) {
+	t.Parallel()
 	for _, tt := range sendErrorCases {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-
 			b.stub.Script(testPSID, tt.resp)
-			_, err := b.adapter.Send(t.Context(), messengerOut(testPSID, "hello"))
-			require.Error(t, err)
-			require.NotContains(t, err.Error(), testPageToken)
-			require.Empty(t, b.stub.Sent())
-
-			meta.RequireClass(t, err, tt.want, tt.reason, tt.after)
-
-			// The script is used up: the next send goes through.
-			_, err = b.adapter.Send(t.Context(), messengerOut(testPSID, "hello"))
-			require.NoError(t, err)
+			check(t, b, tt)
 		})
 	}
+}
+
+func TestSendErrors(t *testing.T) {
+	runSendErrorCases(t, func(t *testing.T, b *testBundle, tt sendErrorCase) {
+		_, err := b.adapter.Send(t.Context(), messengerOut(testPSID, "hello"))
+		require.Error(t, err)
+		require.NotContains(t, err.Error(), testPageToken)
+		require.Empty(t, b.stub.Sent())
+
+		meta.RequireClass(t, err, tt.want, tt.reason, tt.after)
+
+		// The script is used up: the next send goes through.
+		_, err = b.adapter.Send(t.Context(), messengerOut(testPSID, "hello"))
+		require.NoError(t, err)
+	})
 }
 
 func TestSendRetriesUntilAccepted(t *testing.T) {

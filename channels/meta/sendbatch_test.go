@@ -70,27 +70,20 @@ func TestSendBatch(t *testing.T) {
 // TestSendBatchErrors: one call of a batch failing fails that message
 // alone, classified as Send's error would be; the others are sent.
 func TestSendBatchErrors(t *testing.T) {
-	t.Parallel()
-	for _, tt := range sendErrorCases {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			b := setup(t)
-
-			b.stub.Script(testPSID, tt.resp)
-			results, errs := b.adapter.SendBatch(t.Context(), []conversation.Outbound{
-				messengerOut("psid-before", "hello"), messengerOut(testPSID, "hello"), messengerOut("psid-after", "hello"),
-			})
-			require.Len(t, b.requests, 1)
-			require.NoError(t, errs[0])
-			require.NoError(t, errs[2])
-			require.NotEmpty(t, results[0].PlatformMessageID)
-			require.NotEmpty(t, results[2].PlatformMessageID)
-			require.Error(t, errs[1])
-			require.NotContains(t, errs[1].Error(), testPageToken)
-			require.Empty(t, b.stub.SentTo(testPSID))
-			meta.RequireClass(t, errs[1], tt.want, tt.reason, tt.after)
+	runSendErrorCases(t, func(t *testing.T, b *testBundle, tt sendErrorCase) {
+		results, errs := b.adapter.SendBatch(t.Context(), []conversation.Outbound{
+			messengerOut("psid-before", "hello"), messengerOut(testPSID, "hello"), messengerOut("psid-after", "hello"),
 		})
-	}
+		require.Len(t, b.requests, 1)
+		require.NoError(t, errs[0])
+		require.NoError(t, errs[2])
+		require.NotEmpty(t, results[0].PlatformMessageID)
+		require.NotEmpty(t, results[2].PlatformMessageID)
+		require.Error(t, errs[1])
+		require.NotContains(t, errs[1].Error(), testPageToken)
+		require.Empty(t, b.stub.SentTo(testPSID))
+		meta.RequireClass(t, errs[1], tt.want, tt.reason, tt.after)
+	})
 }
 
 // TestSendBatchRefused: when the batch request itself is refused, every
