@@ -58,10 +58,13 @@ func interpret(err error) error {
 		return ErrNotFound
 	}
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return fmt.Errorf("%w: %s", ErrDuplicate, pgErr.ConstraintName)
+	if !errors.As(err, &pgErr) {
+		return err
 	}
-	if errors.As(err, &pgErr) && pgErr.Code == "FD001" { // migration 00010
+	switch pgErr.Code {
+	case "23505":
+		return fmt.Errorf("%w: %s", ErrDuplicate, pgErr.ConstraintName)
+	case "FD001": // migration 00010
 		return fmt.Errorf("%w: %s", ErrConversationChanged, pgErr.Message)
 	}
 	return err
