@@ -25,7 +25,11 @@ func runLoadgen(ctx context.Context, args []string) error {
 	flags.IntVar(&o.HotSenders, "hot-senders", 20, "consistency check: shoppers sending a burst at once")
 	flags.IntVar(&o.HotBurst, "hot-burst", 25, "consistency check: messages per hot shopper")
 	cpuProfile := flags.String("cpuprofile", "", "write a CPU profile of the whole run (gateway included) to this file")
+	memProfile := flags.String("memprofile", "", "write an allocation profile of the whole run (gateway included) to this file")
 	flags.Parse(args) //nolint:errcheck // ExitOnError
+	if *memProfile != "" {
+		defer writeAllocProfile(ctx, *memProfile)
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -53,4 +57,19 @@ func runLoadgen(ctx context.Context, args []string) error {
 		fmt.Println(report.Consistency)
 	}
 	return err
+}
+
+// writeAllocProfile writes the allocations made since the process started
+// (go tool pprof -sample_index=alloc_space shows where the bytes went).
+func writeAllocProfile(ctx context.Context, path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Msg("Could not write the allocation profile")
+	}
 }
