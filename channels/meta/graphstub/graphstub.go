@@ -119,6 +119,7 @@ type Server struct {
 	version   string
 	tokens    map[string]string // channel id → token
 	channels  map[string]string // token → a channel id of it, for /me
+	proofs    map[string]string // token → its appsecret_proof
 
 	mu             sync.Mutex
 	seq            int64
@@ -149,6 +150,7 @@ func New(appSecret string, tokens map[string]string, version string) *Server {
 		version:        version,
 		tokens:         make(map[string]string, len(tokens)),
 		channels:       make(map[string]string, len(tokens)),
+		proofs:         make(map[string]string, len(tokens)),
 		byRecipient:    make(map[string][]int),
 		scripts:        make(map[string][]Response),
 		profileScripts: make(map[string][]Response),
@@ -158,6 +160,9 @@ func New(appSecret string, tokens map[string]string, version string) *Server {
 	for ch, tok := range tokens {
 		s.tokens[ch] = tok
 		s.channels[tok] = ch
+		mac := hmac.New(sha256.New, []byte(appSecret))
+		mac.Write([]byte(tok))
+		s.proofs[tok] = hex.EncodeToString(mac.Sum(nil))
 	}
 	return s
 }
@@ -323,28 +328,35 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	token, gerr := s.authenticate(r, form)
+	token, gerr := s.authenticate(r.Header.Get("Authorization"), form)
 	if gerr != nil {
 		return gerr
 	}
+	if len(segs) == 0 && r.Method == http.MethodPost {
+		return s.batch(w, r.Method, token, form)
+	}
+	return s.route(w, r.Method, segs, token, form)
+}
 
+// route answers an authenticated call to the path segs (after the
+// version), made with token and carrying form.
+func (s *Server) route(w http.ResponseWriter, method string, segs []string, token string, form params) *graphError {
 	switch {
-	case len(segs) == 0 && r.Method == http.MethodPost:
-		return s.batch(w, r, form)
-	case len(segs) == 2 && segs[1] == "messages" && r.Method == http.MethodPost:
+	case len(segs) == 2 && segs[1] == "messages" && method == http.MethodPost:
 		channelID := segs[0]
 		if channelID == "me" {
 			channelID = s.channels[token]
 		}
 		if s.tokens[channelID] != token {
 			// A valid token of another channel.
-			return unsupported(r.Method, segs[0])
+			return unsupported(method, segs[0])
 		}
 		return s.send(w, channelID, form)
-	case len(segs) == 1 && segs[0] != "" && r.Method == http.MethodGet:
-		return s.profile(w, segs[0], r.URL.Query().Get("fields"))
+	case len(segs) == 1 && segs[0] != "" && method == http.MethodGet:
+		fields, _ := form.get("fields")
+		return s.profile(w, segs[0], fields)
 	}
-	return unsupported(r.Method, strings.Join(segs, "/"))
+	return unsupported(method, strings.Join(segs, "/"))
 }
 
 // batchMax is the most calls a Graph API batch request may carry.
@@ -365,12 +377,13 @@ type batchAnswer struct {
 }
 
 // batch answers a batch request (POST /{version}/ with batch=[…]): each
-// call is served as a request of its own, with the batch's token and
-// appsecret_proof, and answered in order with its status, headers and body.
-func (s *Server) batch(w http.ResponseWriter, r *http.Request, form params) *graphError {
+// call is served as a request of its own would be, with the batch's token
+// and appsecret_proof, and answered in order with its status, headers and
+// body.
+func (s *Server) batch(w http.ResponseWriter, method, token string, form params) *graphError {
 	raw, ok := form.get("batch")
 	if !ok {
-		return unsupported(r.Method, "")
+		return unsupported(method, "")
 	}
 	var calls []batchCall
 	if err := json.Unmarshal([]byte(raw), &calls); err != nil || len(calls) == 0 {
@@ -382,31 +395,19 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, form params) *gra
 	s.mu.Lock()
 	s.batchSizes = append(s.batchSizes, len(calls))
 	s.mu.Unlock()
-	proof, _ := form.get("appsecret_proof")
 	answers := make([]batchAnswer, len(calls))
 	for i, c := range calls {
 		if c.Method != http.MethodPost && c.Method != http.MethodGet || c.RelativeURL == "" {
 			return invalidParam(fmt.Sprintf("(#100) Batch request %d needs a method (GET or POST) and a relative_url", i))
 		}
-		path := "/" + s.version + "/" + strings.TrimPrefix(strings.TrimPrefix(c.RelativeURL, "/"), s.version+"/")
-		body, proofParam := c.Body, url.Values{"appsecret_proof": {proof}}.Encode()
-		if c.Method == http.MethodGet {
-			sep := "?"
-			if strings.Contains(path, "?") {
-				sep = "&"
-			}
-			path += sep + proofParam
-		} else {
-			body = strings.TrimPrefix(body+"&"+proofParam, "&")
-		}
-		sub, err := http.NewRequestWithContext(r.Context(), c.Method, path, strings.NewReader(body))
+		rel, err := url.Parse(strings.TrimPrefix(strings.TrimPrefix(c.RelativeURL, "/"), s.version+"/"))
 		if err != nil {
 			return invalidParam(fmt.Sprintf("(#100) Batch request %d has an invalid relative_url", i))
 		}
-		sub.Header.Set("Authorization", r.Header.Get("Authorization"))
-		sub.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		rec := httptest.NewRecorder()
-		s.ServeHTTP(rec, sub)
+		if gerr := s.serveBatchCall(rec, c, rel, token); gerr != nil {
+			gerr.write(rec)
+		}
 		answers[i] = batchAnswer{Code: rec.Code, Headers: []map[string]string{}, Body: rec.Body.String()}
 		for name, values := range rec.Header() {
 			for _, v := range values {
@@ -416,6 +417,32 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, form params) *gra
 	}
 	writeJSON(w, http.StatusOK, answers)
 	return nil
+}
+
+// serveBatchCall answers one call of a batch made with token: its
+// parameters are relative_url's query and, for a POST, its body, as those
+// of a request of its own; a call without an appsecret_proof of its own
+// has the batch's, which was checked.
+func (s *Server) serveBatchCall(w http.ResponseWriter, c batchCall, rel *url.URL, token string) *graphError {
+	form := params{values: rel.Query()}
+	if c.Method == http.MethodPost {
+		body, err := url.ParseQuery(c.Body)
+		if err != nil {
+			return invalidParam("graphstub: unreadable form body: " + err.Error())
+		}
+		// As in http.Request.ParseForm, the body's values come first.
+		for k, v := range form.values {
+			body[k] = append(body[k], v...)
+		}
+		form.values = body
+	}
+	if _, ok := form.get("appsecret_proof"); !ok {
+		form.values.Set("appsecret_proof", s.proofs[token])
+	}
+	if _, gerr := s.authenticate("Bearer "+token, form); gerr != nil {
+		return gerr
+	}
+	return s.route(w, c.Method, strings.Split(strings.Trim(rel.Path, "/"), "/"), token, form)
 }
 
 // params are a request's parameters: the query merged with a form body, or
@@ -468,23 +495,21 @@ func (s *Server) parseParams(r *http.Request) (params, *graphError) {
 	return p, nil
 }
 
-// authenticate checks that the bearer token is one of a channel's and that
-// appsecret_proof matches it, and returns the token.
-func (s *Server) authenticate(r *http.Request, p params) (string, *graphError) {
+// authenticate checks that the bearer token of authorization is one of a
+// channel's and that appsecret_proof matches it, and returns the token.
+func (s *Server) authenticate(authorization string, p params) (string, *graphError) {
 	if _, ok := p.get("access_token"); ok {
 		return "", invalidParam("graphstub: access_token must be sent in the Authorization header, not as a parameter")
 	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if _, known := s.channels[token]; !ok || token == "" || !known {
+	token, ok := strings.CutPrefix(authorization, "Bearer ")
+	want, known := s.proofs[token]
+	if !ok || token == "" || !known {
 		return "", &graphError{Status: http.StatusBadRequest, Code: 190, Message: "Invalid OAuth access token - Cannot parse access token"}
 	}
 	proof, ok := p.get("appsecret_proof")
 	if !ok || proof == "" {
 		return "", &graphError{Status: http.StatusBadRequest, Code: 100, Type: "GraphMethodException", Message: "API calls from the server require an appsecret_proof argument"}
 	}
-	mac := hmac.New(sha256.New, []byte(s.appSecret))
-	mac.Write([]byte(token))
-	want := hex.EncodeToString(mac.Sum(nil))
 	if !hmac.Equal([]byte(proof), []byte(want)) {
 		return "", &graphError{Status: http.StatusBadRequest, Code: 100, Type: "GraphMethodException", Message: "Invalid appsecret_proof provided in the API argument"}
 	}

@@ -539,6 +539,24 @@ func TestBatch(t *testing.T) {
 	require.Equal(t, "hi psid-3", sent[1].Text)
 	require.Equal(t, []int{3}, b.stub.BatchSizes())
 
+	// A call is checked as a request of its own: its own appsecret_proof
+	// or access_token parameter is refused, and only that call fails.
+	badProof, withToken := call("psid-5"), call("psid-6")
+	badProof["body"] += "&appsecret_proof=" + proof("EAAOther")
+	withToken["body"] += "&access_token=" + token
+	status = do(t, b.postForm(t, "/"+version+"/", token, batchOf(badProof, withToken, call("psid-7"))), &answers)
+	require.Equal(t, http.StatusOK, status)
+	require.Len(t, answers, 3)
+	require.Equal(t, http.StatusBadRequest, answers[0].Code)
+	require.Contains(t, answers[0].Body, "Invalid appsecret_proof")
+	require.Equal(t, http.StatusBadRequest, answers[1].Code)
+	require.Contains(t, answers[1].Body, "access_token must be sent in the Authorization header")
+	require.Equal(t, http.StatusOK, answers[2].Code)
+	require.Len(t, b.stub.SentTo("psid-7"), 1)
+	require.Empty(t, b.stub.SentTo("psid-5"))
+	require.Empty(t, b.stub.SentTo("psid-6"))
+	sent = b.stub.Sent()
+
 	// The batch request is refused as a whole, and nothing is sent, when…
 	var gerr graphErr
 	noProof := batchOf(call("psid-4"))
@@ -555,5 +573,5 @@ func TestBatch(t *testing.T) {
 	require.Contains(t, gerr.Error.Message, "Maximum batch size is 50", "…it has more than 50 calls")
 	require.Equal(t, http.StatusBadRequest, do(t, b.postForm(t, "/"+version+"/", token, url.Values{"batch": {"{}"}, "appsecret_proof": {proof(token)}}), &gerr))
 	require.Equal(t, 100, gerr.Error.Code, "…batch is not an array")
-	require.Len(t, b.stub.Sent(), 2)
+	require.Equal(t, sent, b.stub.Sent())
 }
