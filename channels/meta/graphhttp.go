@@ -68,12 +68,12 @@ func (r *graphRecorder) Do(req *http.Request) (*http.Response, error) {
 		}
 	}
 	if req.Body != nil {
-		body, err := io.ReadAll(req.Body)
+		// Straight into the request's pooled buffer: no copy of its own.
+		_, err := io.Copy(freq.BodyWriter(), req.Body)
 		req.Body.Close()
 		if err != nil {
 			return nil, r.urlError(req, err)
 		}
-		freq.SetBodyRaw(body)
 	}
 
 	fresp := fasthttp.AcquireResponse()

@@ -31,6 +31,15 @@ type hookEntry struct {
 	Standby   []json.RawMessage `json:"standby"`
 }
 
+// hookBodyDecoded is hookBody with its entries and their events decoded.
+type hookBodyDecoded struct {
+	Object string `json:"object"`
+	Entry  []struct {
+		Messaging []hookEvent `json:"messaging"`
+		Standby   []hookEvent `json:"standby"`
+	} `json:"entry"`
+}
+
 // hookEvent is one messaging or standby event. At most one of the pointer
 // fields is expected; an event with none of them (handover, optin, referral,
 // account linking…) is of a kind Parse skips.

@@ -50,46 +50,91 @@ func (a *Adapter) Parse(body []byte) ([]conversation.Inbound, error) {
 // parseWebhook is Parse, returning why each skipped entry or event was
 // malformed as a list.
 func parseWebhook(body []byte) (events []conversation.Inbound, skipped []error, err error) {
-	var hook hookBody
-	if err := json.Unmarshal(body, &hook); err != nil {
-		return nil, nil, fmt.Errorf("failed to decode meta webhook: %w", err)
+	// Nearly every webhook decodes whole, which reads it once instead of
+	// once per level; one that does not is read level by level, so that a
+	// malformed entry or event skips only itself.
+	if p, ok := parseWhole(body); ok {
+		return p.events, p.skipped, nil
+	}
+	p, err := parseByLevel(body)
+	return p.events, p.skipped, err
+}
+
+// parsed is what a webhook's events became: inbound events, and why each
+// skipped one was malformed.
+type parsed struct {
+	events  []conversation.Inbound
+	skipped []error
+}
+
+// add maps event j of list (messaging or standby) of entry i, unless
+// decoding it failed with decodeErr.
+func (p *parsed) add(platform conversation.Platform, i int, list string, j int, ev *hookEvent, decodeErr error) {
+	in, ok, err := conversation.Inbound{}, false, decodeErr
+	if err == nil {
+		in, ok, err = mapEvent(platform, ev)
+	}
+	switch {
+	case err != nil:
+		p.skipped = append(p.skipped, fmt.Errorf("entry %d: %s %d: %w", i, list, j, err))
+	case ok:
+		p.events = append(p.events, in)
+	}
+}
+
+// parseWhole parses a webhook decoded in one go; ok is false when it does
+// not decode so, or its object is not one this adapter serves.
+func parseWhole(body []byte) (p parsed, ok bool) {
+	var hook hookBodyDecoded
+	if json.Unmarshal(body, &hook) != nil {
+		return p, false
 	}
 	platform, ok := objectPlatforms[hook.Object]
 	if !ok {
-		return nil, nil, fmt.Errorf("%w: %q", ErrUnsupportedObject, hook.Object)
+		return p, false
+	}
+	for i, entry := range hook.Entry {
+		for j := range entry.Messaging {
+			p.add(platform, i, "messaging", j, &entry.Messaging[j], nil)
+		}
+		for j := range entry.Standby {
+			p.add(platform, i, "standby", j, &entry.Standby[j], nil)
+		}
+	}
+	return p, true
+}
+
+// parseByLevel parses a webhook entry by entry and event by event.
+func parseByLevel(body []byte) (p parsed, err error) {
+	var hook hookBody
+	if err := json.Unmarshal(body, &hook); err != nil {
+		return p, fmt.Errorf("failed to decode meta webhook: %w", err)
+	}
+	platform, ok := objectPlatforms[hook.Object]
+	if !ok {
+		return p, fmt.Errorf("%w: %q", ErrUnsupportedObject, hook.Object)
 	}
 	for i, rawEntry := range hook.Entry {
 		var entry hookEntry
 		if err := json.Unmarshal(rawEntry, &entry); err != nil {
-			skipped = append(skipped, fmt.Errorf("entry %d: %w", i, err))
+			p.skipped = append(p.skipped, fmt.Errorf("entry %d: %w", i, err))
 			continue
 		}
-		for _, list := range []struct {
-			name   string
-			events []json.RawMessage
-		}{{"messaging", entry.Messaging}, {"standby", entry.Standby}} {
-			for j, rawEvent := range list.events {
-				in, ok, err := parseEvent(platform, rawEvent)
-				if err != nil {
-					skipped = append(skipped, fmt.Errorf("entry %d: %s %d: %w", i, list.name, j, err))
-					continue
-				}
-				if ok {
-					events = append(events, in)
-				}
-			}
+		for j, raw := range entry.Messaging {
+			var ev hookEvent
+			p.add(platform, i, "messaging", j, &ev, json.Unmarshal(raw, &ev))
+		}
+		for j, raw := range entry.Standby {
+			var ev hookEvent
+			p.add(platform, i, "standby", j, &ev, json.Unmarshal(raw, &ev))
 		}
 	}
-	return events, skipped, nil
+	return p, nil
 }
 
-// parseEvent decodes and maps one messaging or standby event. It reports
-// ok=false, without an error, for an event of a kind Frontdesk does not use.
-func parseEvent(platform conversation.Platform, raw json.RawMessage) (in conversation.Inbound, ok bool, err error) {
-	var ev hookEvent
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		return in, false, err
-	}
+// mapEvent maps one messaging or standby event. It reports ok=false,
+// without an error, for an event of a kind Frontdesk does not use.
+func mapEvent(platform conversation.Platform, ev *hookEvent) (in conversation.Inbound, ok bool, err error) {
 	if ev.Sender.ID == "" || ev.Recipient.ID == "" {
 		return in, false, errors.New("event without sender or recipient id")
 	}

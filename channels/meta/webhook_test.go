@@ -96,6 +96,29 @@ func TestParseGolden(t *testing.T) {
 	}
 }
 
+// TestParseWholeMatchesByLevel: a webhook that decodes whole parses to
+// what reading it entry by entry and event by event gives, so the golden
+// files, which the whole decoding produces, vouch for both.
+func TestParseWholeMatchesByLevel(t *testing.T) {
+	t.Parallel()
+
+	wholes := 0
+	for _, name := range fixtureNames(t) {
+		body := readFixture(t, name)
+		byLevel, err := parseByLevel(body)
+		whole, ok := parseWhole(body)
+		if !ok {
+			continue
+		}
+		wholes++
+		require.NoError(t, err, name)
+		require.Equal(t, byLevel, whole, name)
+	}
+	require.Greater(t, wholes, 10, "most fixtures decode whole")
+	_, ok := parseWhole([]byte(`{"object":"page","entry":[{"messaging":[{"sender":{"id":1.5}}]}]}`))
+	require.False(t, ok, "an event that does not decode sends the webhook level by level")
+}
+
 // ms is the UTC time of epoch milliseconds, as Parse returns it.
 func ms(n int64) time.Time { return time.UnixMilli(n).UTC() }
 
