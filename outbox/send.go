@@ -246,7 +246,14 @@ type preparedSend struct {
 	out       conversation.Outbound
 	windowEnd time.Time
 	sender    channels.Sender
-	log       zerolog.Logger
+}
+
+// logged adds what identifies d to a log event. The fields are added per
+// event, not to a logger made for each send: most sends log nothing.
+func logged(e *zerolog.Event, d store.OutboundDelivery) *zerolog.Event {
+	return e.Stringer("outbound_id", conversation.MessageID(d.ID)).
+		Stringer("conversation_id", conversation.ConversationID(d.ConversationID)).
+		Str("platform", d.Platform)
 }
 
 // prepare makes d ready to send. ok is false when there is nothing to
@@ -256,10 +263,6 @@ func (w *SendWorker) prepare(ctx context.Context, d store.OutboundDelivery) (p p
 	if d.Status != string(conversation.MessageQueued) {
 		return p, false, nil
 	}
-	log := zerolog.Ctx(ctx).With().Stringer("outbound_id", conversation.MessageID(d.ID)).
-		Stringer("conversation_id", conversation.ConversationID(d.ConversationID)).
-		Str("platform", d.Platform).Logger()
-
 	out := conversation.Outbound{
 		MessageID:   conversation.MessageID(d.ID),
 		Platform:    conversation.Platform(d.Platform),
@@ -269,20 +272,20 @@ func (w *SendWorker) prepare(ctx context.Context, d store.OutboundDelivery) (p p
 		Author:      conversation.Author(d.Author),
 	}
 	if err := decodeList(d.QuickReplies, &out.QuickReplies); err != nil {
-		return p, false, w.fail(ctx, log, d, "stored quick replies are unreadable: "+err.Error())
+		return p, false, w.fail(ctx, d, "stored quick replies are unreadable: "+err.Error())
 	}
 	if err := decodeList(d.Attachments, &out.Attachments); err != nil {
-		return p, false, w.fail(ctx, log, d, "stored attachments are unreadable: "+err.Error())
+		return p, false, w.fail(ctx, d, "stored attachments are unreadable: "+err.Error())
 	}
 	windowEnd, open := w.windowEnd(d, &out)
 	if !open {
-		return p, false, w.fail(ctx, log, d, "the messaging window has closed: the shopper's last message is too old")
+		return p, false, w.fail(ctx, d, "the messaging window has closed: the shopper's last message is too old")
 	}
 	sender, known := w.Senders[out.Platform]
 	if !known {
-		return p, false, w.fail(ctx, log, d, "no sender is configured for "+d.Platform)
+		return p, false, w.fail(ctx, d, "no sender is configured for "+d.Platform)
 	}
-	return preparedSend{d: d, out: out, windowEnd: windowEnd, sender: sender, log: log}, true, nil
+	return preparedSend{d: d, out: out, windowEnd: windowEnd, sender: sender}, true, nil
 }
 
 func (w *SendWorker) sentMark(p preparedSend, res channels.SendResult) store.SentMark {
@@ -291,7 +294,7 @@ func (w *SendWorker) sentMark(p preparedSend, res channels.SendResult) store.Sen
 
 // sent finishes a send whose "sent" is recorded.
 func (w *SendWorker) sent(ctx context.Context, p preparedSend) error {
-	p.log.Debug().Msg("Message sent")
+	logged(zerolog.Ctx(ctx).Debug(), p.d).Msg("Message sent")
 	return w.notifyConsole(ctx, p.d)
 }
 
@@ -299,32 +302,32 @@ func (w *SendWorker) sent(ctx context.Context, p preparedSend) error {
 // through: the message fails for good, or the returned error says when to
 // try again (river.JobSnooze for a rate limit, any other error to retry).
 func (w *SendWorker) notSent(ctx context.Context, attempt, maxAttempts int, p preparedSend, err error) error {
-	log, d := p.log, p.d
+	log, d := zerolog.Ctx(ctx), p.d
 	var permanent *channels.PermanentError
 	var retryAfter *channels.RetryAfterError
 	switch {
 	case errors.As(err, &permanent) || errors.Is(err, channels.ErrPermanent):
 		if errors.Is(err, channels.ErrReauthorize) {
-			log.Error().Str("channel_id", d.ChannelID).Msg("Channel access token refused: the channel needs re-authorization")
+			logged(log.Error(), d).Str("channel_id", d.ChannelID).Msg("Channel access token refused: the channel needs re-authorization")
 			if err := store.MarkChannelNeedsReauth(ctx, w.Pool, d.Platform, d.ChannelID, err.Error(), w.now()); err != nil {
 				return err
 			}
 		}
-		return w.fail(ctx, log, d, err.Error())
+		return w.fail(ctx, d, err.Error())
 	case errors.As(err, &retryAfter):
 		if w.now().Add(retryAfter.After).After(p.windowEnd) {
-			return w.fail(ctx, log, d, "rate limited until after the messaging window closes: "+err.Error())
+			return w.fail(ctx, d, "rate limited until after the messaging window closes: "+err.Error())
 		}
-		log.Warn().Err(err).Msg("Rate limited; snoozing send")
+		logged(log.Warn(), d).Err(err).Msg("Rate limited; snoozing send")
 		return river.JobSnooze(retryAfter.After)
 	default:
 		if attempt >= maxAttempts {
-			return w.fail(ctx, log, d, fmt.Sprintf("gave up after %d attempts: %s", attempt, err))
+			return w.fail(ctx, d, fmt.Sprintf("gave up after %d attempts: %s", attempt, err))
 		}
 		if w.now().Add(w.backoff(attempt)).After(p.windowEnd) {
-			return w.fail(ctx, log, d, "the messaging window closed while retrying: "+err.Error())
+			return w.fail(ctx, d, "the messaging window closed while retrying: "+err.Error())
 		}
-		log.Warn().Err(err).Int("attempt", attempt).Msg("Send failed; will retry")
+		logged(log.Warn(), d).Err(err).Int("attempt", attempt).Msg("Send failed; will retry")
 		return fmt.Errorf("send outbound %d: %w", d.ID, err)
 	}
 }
@@ -350,11 +353,11 @@ func (w *SendWorker) windowEnd(d store.OutboundDelivery, out *conversation.Outbo
 
 // fail marks the message failed, visibly, where agents see it; retrying
 // cannot help it. The job goes on with its next message.
-func (w *SendWorker) fail(ctx context.Context, log zerolog.Logger, d store.OutboundDelivery, reason string) error {
+func (w *SendWorker) fail(ctx context.Context, d store.OutboundDelivery, reason string) error {
 	if err := store.MarkFailed(ctx, w.Pool, d.ID, reason); err != nil {
 		return err
 	}
-	log.Warn().Str("reason", reason).Msg("Outbound message failed")
+	logged(zerolog.Ctx(ctx).Warn(), d).Str("reason", reason).Msg("Outbound message failed")
 	return w.notifyConsole(ctx, d)
 }
 
