@@ -178,21 +178,43 @@ type Batcher interface {
 }
 
 // MarkSentMany records several sends, as MarkSent does, in one round trip
-// and one transaction. It sends MarkSent's statement once per mark rather
-// than one statement over arrays: PostgreSQL plans a statement over
-// parameter arrays again at every execution (a plan for the arrays' actual
-// lengths always looks cheaper than one for any length), which costs about
-// as much as the update, while MarkSent's is planned once per connection.
+// and one transaction.
+//
+// Up to markSentScalarMax marks go as MarkSent's statement, once per mark:
+// a statement over parameter arrays is planned again at every execution
+// (a plan for the arrays' actual lengths always looks cheaper than one for
+// any length), which for a few rows costs about as much as the updates,
+// while MarkSent's is planned once per connection. More marks go as one
+// statement over arrays, whose planning is then shared by all of them,
+// and which spares PostgreSQL starting a statement for each.
 func MarkSentMany(ctx context.Context, db Batcher, marks []SentMark) error {
 	b := &pgx.Batch{}
-	for _, m := range marks {
-		b.Queue(markSentSQL, m.ID, m.PlatformMessageID, m.At)
+	if len(marks) <= markSentScalarMax {
+		for _, m := range marks {
+			b.Queue(markSentSQL, m.ID, m.PlatformMessageID, m.At)
+		}
+	} else {
+		ids, mids, ats := make([]int64, len(marks)), make([]string, len(marks)), make([]time.Time, len(marks))
+		for i, m := range marks {
+			ids[i], mids[i], ats[i] = m.ID, m.PlatformMessageID, m.At
+		}
+		b.Queue(markSentArraysSQL, ids, mids, ats)
 	}
 	if err := db.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("mark messages sent: %w", interpret(err))
 	}
 	return nil
 }
+
+// markSentScalarMax is the most marks MarkSentMany sends one by one.
+const markSentScalarMax = 8
+
+// markSentArraysSQL is markSentSQL over arrays of ids, platform message ids
+// and times.
+const markSentArraysSQL = `UPDATE messages m SET status = 'sent', sent_at = s.at,
+	platform_message_id = COALESCE(m.platform_message_id, NULLIF(s.mid, ''))
+	FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS s(id, mid, at)
+	WHERE m.id = s.id AND m.status = 'queued'`
 
 // MarkFailed records why an outbound message will not be delivered.
 func MarkFailed(ctx context.Context, db DBTX, id int64, reason string) error {

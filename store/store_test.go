@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -90,6 +91,51 @@ func TestReceiptsOnlyMoveForward(t *testing.T) {
 	msg, err = store.MessageByID(ctx, tx, id)
 	require.NoError(t, err)
 	require.Equal(t, "read", msg.Status, "only a queued message can fail")
+}
+
+// TestMarkSentMany: a few marks go one statement each, many go as one
+// statement over arrays; either way only a queued message becomes sent,
+// with its own platform message id and time.
+func TestMarkSentMany(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{3, 12} {
+		tx := storetest.Tx(t)
+		ctx := context.Background()
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		conv := storetest.OpenConversation(t, tx, "psid-1")
+		marks := make([]store.SentMark, n)
+		for i := range marks {
+			id, _, err := store.InsertMessage(ctx, tx, store.NewMessage{ConversationID: conv.ID, Direction: "out",
+				Author: "bot", Kind: "message", Platform: "messenger", Body: "hello", Status: "queued"}, now)
+			require.NoError(t, err)
+			marks[i] = store.SentMark{ID: id, PlatformMessageID: fmt.Sprintf("m_%d", i), At: now.Add(time.Duration(i) * time.Second)}
+		}
+		// The first was sent already (a retry sends it again); the last
+		// was sent without an id coming back.
+		require.NoError(t, store.MarkSent(ctx, tx, marks[0].ID, "m_earlier", now.Add(-time.Minute)))
+		marks[n-1].PlatformMessageID = ""
+
+		require.NoError(t, store.MarkSentMany(ctx, tx, marks))
+		for i, m := range marks {
+			var status string
+			var mid *string
+			var sentAt time.Time
+			require.NoError(t, tx.QueryRow(ctx, "SELECT status, platform_message_id, sent_at FROM messages WHERE id = $1", m.ID).
+				Scan(&status, &mid, &sentAt))
+			require.Equal(t, "sent", status)
+			switch i {
+			case 0:
+				require.Equal(t, "m_earlier", *mid, "n=%d: a message already sent keeps its id", n)
+				require.True(t, sentAt.Equal(now.Add(-time.Minute)), "n=%d: and its time", n)
+			case n - 1:
+				require.Nil(t, mid, "n=%d", n)
+				require.True(t, sentAt.Equal(m.At), "n=%d", n)
+			default:
+				require.Equal(t, m.PlatformMessageID, *mid, "n=%d", n)
+				require.True(t, sentAt.Equal(m.At), "n=%d: message %d sent at %s, not %s", n, i, sentAt, m.At)
+			}
+		}
+	}
 }
 
 // The outbox loads a job's messages in one query, in the job's order, with
