@@ -294,18 +294,35 @@ func (r *run) phase(ctx context.Context, name string, drive func(send func())) P
 	return p
 }
 
-// paced sends at opts.Rate, open loop: a slow answer does not slow the sender.
+// paced sends at opts.Rate, open loop: a slow answer does not slow the
+// sender. Each send goes to an idle sending goroutine, or to a new one
+// when none is idle; they live until the phase ends. (A goroutine per
+// send grew its stack anew each time, copying it, and that load
+// generator's CPU was taken from the gateway it measures.)
 func (r *run) paced(ctx context.Context, d time.Duration, send func()) {
 	interval := time.Duration(float64(time.Second) / r.opts.Rate)
 	deadline := time.Now().Add(d)
 	var wg sync.WaitGroup
+	sends := make(chan struct{})
+	defer func() {
+		close(sends)
+		wg.Wait()
+	}()
 	next := time.Now()
 	for next.Before(deadline) && ctx.Err() == nil {
 		time.Sleep(time.Until(next))
-		wg.Go(send)
+		select {
+		case sends <- struct{}{}:
+		default:
+			wg.Go(func() {
+				send()
+				for range sends {
+					send()
+				}
+			})
+		}
 		next = next.Add(interval)
 	}
-	wg.Wait()
 }
 
 // flat sends with opts.Concurrency webhooks always in flight.
