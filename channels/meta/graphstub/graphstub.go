@@ -115,11 +115,10 @@ type Response struct {
 // its root (use http.StripPrefix to mount it elsewhere); Start serves it on
 // a loopback port. It is safe for concurrent use.
 type Server struct {
-	appSecret string
-	version   string
-	tokens    map[string]string // channel id → token
-	channels  map[string]string // token → a channel id of it, for /me
-	proofs    map[string]string // token → its appsecret_proof
+	version  string
+	tokens   map[string]string // channel id → token
+	channels map[string]string // token → a channel id of it, for /me
+	proofs   map[string]string // token → its appsecret_proof
 
 	mu             sync.Mutex
 	seq            int64
@@ -146,7 +145,6 @@ type subscriber struct {
 // version ("v23.0").
 func New(appSecret string, tokens map[string]string, version string) *Server {
 	s := &Server{
-		appSecret:      appSecret,
 		version:        version,
 		tokens:         make(map[string]string, len(tokens)),
 		channels:       make(map[string]string, len(tokens)),
