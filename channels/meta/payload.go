@@ -24,20 +24,28 @@ type hookBody struct {
 
 // hookEntry is one entry of a batch. Messaging holds events for the app that
 // owns the thread; Standby holds events seen while another app (Meta's own
-// inbox, a handover partner) owns it. Events stay raw so that one malformed
-// event does not block the others.
-type hookEntry struct {
-	Messaging []json.RawMessage `json:"messaging"`
-	Standby   []json.RawMessage `json:"standby"`
+// inbox, a handover partner) owns it. Its events are E: raw JSON, so that
+// one malformed event does not block the others, or decoded (hookEvent).
+type hookEntry[E any] struct {
+	Messaging []E `json:"messaging"`
+	Standby   []E `json:"standby"`
+}
+
+// eventList is one list of an entry's events, with its name.
+type eventList[E any] struct {
+	name   string
+	events []E
+}
+
+// lists returns the entry's event lists, messaging first.
+func (e hookEntry[E]) lists() [2]eventList[E] {
+	return [2]eventList[E]{{"messaging", e.Messaging}, {"standby", e.Standby}}
 }
 
 // hookBodyDecoded is hookBody with its entries and their events decoded.
 type hookBodyDecoded struct {
-	Object string `json:"object"`
-	Entry  []struct {
-		Messaging []hookEvent `json:"messaging"`
-		Standby   []hookEvent `json:"standby"`
-	} `json:"entry"`
+	Object string                 `json:"object"`
+	Entry  []hookEntry[hookEvent] `json:"entry"`
 }
 
 // hookEvent is one messaging or standby event. At most one of the pointer

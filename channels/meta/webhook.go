@@ -94,11 +94,10 @@ func parseWhole(body []byte) (p parsed, ok bool) {
 		return p, false
 	}
 	for i, entry := range hook.Entry {
-		for j := range entry.Messaging {
-			p.add(platform, i, "messaging", j, &entry.Messaging[j], nil)
-		}
-		for j := range entry.Standby {
-			p.add(platform, i, "standby", j, &entry.Standby[j], nil)
+		for _, list := range entry.lists() {
+			for j := range list.events {
+				p.add(platform, i, list.name, j, &list.events[j], nil)
+			}
 		}
 	}
 	return p, true
@@ -115,18 +114,16 @@ func parseByLevel(body []byte) (p parsed, err error) {
 		return p, fmt.Errorf("%w: %q", ErrUnsupportedObject, hook.Object)
 	}
 	for i, rawEntry := range hook.Entry {
-		var entry hookEntry
+		var entry hookEntry[json.RawMessage]
 		if err := json.Unmarshal(rawEntry, &entry); err != nil {
 			p.skipped = append(p.skipped, fmt.Errorf("entry %d: %w", i, err))
 			continue
 		}
-		for j, raw := range entry.Messaging {
-			var ev hookEvent
-			p.add(platform, i, "messaging", j, &ev, json.Unmarshal(raw, &ev))
-		}
-		for j, raw := range entry.Standby {
-			var ev hookEvent
-			p.add(platform, i, "standby", j, &ev, json.Unmarshal(raw, &ev))
+		for _, list := range entry.lists() {
+			for j, raw := range list.events {
+				var ev hookEvent
+				p.add(platform, i, list.name, j, &ev, json.Unmarshal(raw, &ev))
+			}
 		}
 	}
 	return p, nil
