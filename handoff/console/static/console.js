@@ -51,6 +51,9 @@
   var refreshTimer = null;
   var refreshing = false;
   var again = false;
+  // A form was submitted and its answer is on its way: a reload now would
+  // cancel that navigation, and with it the action's notice.
+  var submitting = false;
 
   function scheduleRefresh() {
     if (refreshTimer) return;
@@ -108,7 +111,7 @@
         var box = document.getElementById(id);
         return box && box.value.trim();
       });
-      if (!unsent) location.reload();
+      if (!unsent && !submitting) location.reload();
     }
   }
 
@@ -251,7 +254,8 @@
     var form = e.target;
     if (form.dataset.sent) { e.preventDefault(); return; }
     form.dataset.sent = '1';
-    setTimeout(function () { delete form.dataset.sent; }, 5000);
+    submitting = true;
+    setTimeout(function () { delete form.dataset.sent; submitting = false; }, 5000);
   });
 
   // --- Start -------------------------------------------------------------
