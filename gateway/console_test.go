@@ -116,9 +116,9 @@ func (tab *consoleTab) text(sel string) string {
 	tab.t.Helper()
 	ctx, cancel := context.WithTimeout(tab.ctx, consoleStepTimeout)
 	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	s, err := chromedp.Run(ctx, browsertest.Text(sel))
 	require.NoError(tab.t, err, sel)
-	return strings.TrimSpace(s)
+	return s
 }
 
 func (tab *consoleTab) title() string {
@@ -246,7 +246,7 @@ func TestConsoleBrowserTakesOverAHandOff(t *testing.T) {
 	// Resolve: the thread shows it, the satisfaction question goes out.
 	tab.do(
 		shown(`body[data-live-state="on"]`),
-		chromedp.Click(chromedp.CSS(`#resolve`)),
+		browsertest.Click(`#resolve`),
 		shown(`#thread-head[data-status="resolved"]`),
 		shown(`body[data-live-state="on"]`),
 	)

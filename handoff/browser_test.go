@@ -3,7 +3,6 @@ package handoff_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -35,7 +34,7 @@ func read[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	return strings.TrimSpace(read(t, ctx, chromedp.Text(chromedp.CSS(sel))))
+	return read(t, ctx, browsertest.Text(sel))
 }
 
 func visible(sel string) chromedp.Action[chromedp.Void] {
@@ -116,7 +115,7 @@ func TestBrowserAgentTakesAHandOffToResolution(t *testing.T) {
 
 	// Resolve: the thread shows it resolved, the rating question queued.
 	do(t, ctx,
-		chromedp.Click(chromedp.CSS(`#resolve`)),
+		browsertest.Click(`#resolve`),
 		visible(`#thread-head[data-status="resolved"]`),
 	)
 	require.Equal(t, "Resolved", text(t, ctx, `#conversation-status`))
@@ -135,6 +134,52 @@ func TestBrowserAgentTakesAHandOffToResolution(t *testing.T) {
 		visible(`#queue-live .empty`),
 	)
 	require.Empty(t, problems(), "the pages ran without script errors or policy violations")
+}
+
+// A live update that changes nothing leaves the region's elements in
+// place, so an agent's text selection or open menu there survives it.
+func TestBrowserLiveUpdateLeavesAnUnchangedRegionAlone(t *testing.T) {
+	t.Parallel()
+	ctx, problems := browser(t)
+	b := setup(t)
+	b.agent(t, "Ana", handoff.RoleAgent)
+	id, _ := b.conversation(t, handedOff{customer: "Walt", messages: []string{"hi"}})
+	do(t, ctx,
+		chromedp.Navigate(b.url+"/console/login"),
+		chromedp.SendKeys(chromedp.CSS(`#email`), "ana@shop.example"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), password),
+		chromedp.Click(chromedp.CSS(`#sign-in`)),
+		visible(`#queue-live`),
+		chromedp.Navigate(fmt.Sprintf("%s/console/conversations/%d", b.url, id)),
+		visible(`body[data-live-state="on"]`),
+	)
+	refreshes := func() int {
+		return read(t, ctx, chromedp.Evaluate[int](`parseInt(document.body.dataset.refreshes, 10) || 0`))
+	}
+	waitRefreshes := func(n int) {
+		t.Helper()
+		_ = read(t, ctx, chromedp.Poll[bool](fmt.Sprintf(`(parseInt(document.body.dataset.refreshes, 10) || 0) >= %d`, n),
+			chromedp.WithPollingTimeout(10*time.Second)))
+	}
+	waitRefreshes(1) // the catch-up after subscribing
+	require.True(t, read(t, ctx, chromedp.Evaluate[bool](`(document.getElementById('thread-head').dataset.mark = 'kept') === 'kept'`)))
+
+	n := refreshes()
+	b.notify(t, "message", id)
+	waitRefreshes(n + 1)
+	require.Equal(t, "kept", read(t, ctx, chromedp.Evaluate[string](`document.getElementById('thread-head').dataset.mark || ''`)),
+		"nothing changed, so nothing was replaced")
+
+	// A real change is shown, and replaces the region.
+	_, err := b.pool.Exec(context.Background(), `INSERT INTO messages (conversation_id, direction, author, kind, platform, body, status)
+		VALUES ($1, 'in', 'customer', 'message', 'messenger', 'Still there?', 'received')`, id)
+	require.NoError(t, err)
+	n = refreshes()
+	b.notify(t, "message", id)
+	waitRefreshes(n + 1)
+	require.Contains(t, text(t, ctx, `#timeline`), "Still there?")
+	require.Empty(t, read(t, ctx, chromedp.Evaluate[string](`document.getElementById('thread-head').dataset.mark || ''`)))
+	require.Empty(t, problems())
 }
 
 func TestBrowserPhoneLayout(t *testing.T) {

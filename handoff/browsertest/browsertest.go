@@ -75,3 +75,39 @@ func Start(t *testing.T, timeout time.Duration) (ctx context.Context, problems f
 		return append([]string(nil), seen...)
 	}
 }
+
+// Text reads the rendered text of the first element matching sel, waiting
+// until one is shown. It queries and reads the live document in one step:
+// the console's live updates replace whole regions, and a query followed by
+// a separate read of the node it found can read a node just detached, whose
+// text counts as "" because it is no longer rendered.
+func Text(sel string) chromedp.Action[string] {
+	read := chromedp.PollFunction[struct {
+		Text string `json:"text"`
+	}](`(sel) => {
+		const el = document.querySelector(sel);
+		return el && el.getClientRects().length ? { text: el.innerText } : null;
+	}`, chromedp.WithPollingArgs(sel))
+	return func(ctx context.Context, t *chromedp.Target) (string, error) {
+		v, err := read(ctx, t)
+		return strings.TrimSpace(v.Text), err
+	}
+}
+
+// Click clicks the first element matching sel once one is shown, finding
+// and clicking it in one step, as a person's click is. Use it for elements
+// inside the console's live regions: chromedp.Click finds the node first
+// and clicks it in later calls, by which time a live update may have
+// replaced it.
+func Click(sel string) chromedp.Action[chromedp.Void] {
+	click := chromedp.PollFunction[bool](`(sel) => {
+		const el = document.querySelector(sel);
+		if (!el || !el.getClientRects().length || el.disabled) return false;
+		el.click();
+		return true;
+	}`, chromedp.WithPollingArgs(sel))
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := click(ctx, t)
+		return chromedp.Void{}, err
+	}
+}

@@ -47,7 +47,9 @@
 
   // Regions marked data-swap are re-fetched from their data-src when an
   // event concerns them; the reply box is never among them, so a draft
-  // survives.
+  // survives. A region whose markup has not changed is left alone: an
+  // agent may be selecting text in it or choosing from its menus.
+  var rendered = new WeakMap(); // region → the markup it shows, as served
   var refreshTimer = null;
   var refreshing = false;
   var again = false;
@@ -76,12 +78,17 @@
         .then(function (html) {
           if (html === null) return;
           var doc = new DOMParser().parseFromString(html, 'text/html');
+          var markup = doc.body.innerHTML.trim();
+          if (markup === rendered.get(el)) return;
+          rendered.set(el, markup);
           swap(el, doc.body);
         })
         .catch(function () { /* the next event tries again */ }));
     });
     Promise.all(jobs).then(function () {
       refreshing = false;
+      // For tests and tools: how many refreshes have finished.
+      body.dataset.refreshes = (parseInt(body.dataset.refreshes, 10) || 0) + 1;
       if (again) { again = false; scheduleRefresh(); }
     });
   }
@@ -260,6 +267,10 @@
 
   // --- Start -------------------------------------------------------------
 
+  // Before any script touches them (local times, selection).
+  document.querySelectorAll('[data-swap][data-src]').forEach(function (el) {
+    rendered.set(el, el.innerHTML.trim());
+  });
   localizeTimes(document);
   tickClocks();
   setInterval(tickClocks, 15000);
