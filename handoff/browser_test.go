@@ -142,13 +142,9 @@ func TestBrowserLiveUpdateLeavesAnUnchangedRegionAlone(t *testing.T) {
 	t.Parallel()
 	ctx, problems := browser(t)
 	b := setup(t)
-	b.agent(t, "Ana", handoff.RoleAgent)
-	id, _ := b.conversation(t, handedOff{customer: "Walt", messages: []string{"hi"}})
+	id := waltAndAna(t, b)
+	do(t, ctx, signInAsAna(b)...)
 	do(t, ctx,
-		chromedp.Navigate(b.url+"/console/login"),
-		chromedp.SendKeys(chromedp.CSS(`#email`), "ana@shop.example"),
-		chromedp.SendKeys(chromedp.CSS(`#password`), password),
-		chromedp.Click(chromedp.CSS(`#sign-in`)),
 		visible(`#queue-live`),
 		chromedp.Navigate(fmt.Sprintf("%s/console/conversations/%d", b.url, id)),
 		visible(`body[data-live-state="on"]`),
@@ -186,16 +182,10 @@ func TestBrowserPhoneLayout(t *testing.T) {
 	t.Parallel()
 	ctx, problems := browser(t)
 	b := setup(t)
-	b.agent(t, "Ana", handoff.RoleAgent)
-	id, _ := b.conversation(t, handedOff{customer: "Walt", messages: []string{"hi"}})
-	do(t, ctx,
-		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
-		chromedp.Navigate(b.url+"/console/login"),
-		chromedp.SendKeys(chromedp.CSS(`#email`), "ana@shop.example"),
-		chromedp.SendKeys(chromedp.CSS(`#password`), password),
-		chromedp.Click(chromedp.CSS(`#sign-in`)),
-		visible(fmt.Sprintf(`.entry[data-id="%d"]`, id)),
-	)
+	id := waltAndAna(t, b)
+	do(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	do(t, ctx, signInAsAna(b)...)
+	do(t, ctx, visible(fmt.Sprintf(`.entry[data-id="%d"]`, id)))
 	overflow := `document.documentElement.scrollWidth > window.innerWidth`
 	require.False(t, read(t, ctx, chromedp.Evaluate[bool](overflow)), "the queue fits a phone's width")
 	do(t, ctx,
@@ -204,4 +194,23 @@ func TestBrowserPhoneLayout(t *testing.T) {
 	)
 	require.False(t, read(t, ctx, chromedp.Evaluate[bool](overflow)), "the thread fits a phone's width")
 	require.Empty(t, problems())
+}
+
+// waltAndAna gives b an agent, Ana, and a conversation handed off by Walt,
+// whose id it returns.
+func waltAndAna(t *testing.T, b *testBundle) int64 {
+	t.Helper()
+	b.agent(t, "Ana", handoff.RoleAgent)
+	id, _ := b.conversation(t, handedOff{customer: "Walt", messages: []string{"hi"}})
+	return id
+}
+
+// signInAsAna signs the agent of waltAndAna in.
+func signInAsAna(b *testBundle) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(b.url + "/console/login"),
+		chromedp.SendKeys(chromedp.CSS(`#email`), "ana@shop.example"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), password),
+		chromedp.Click(chromedp.CSS(`#sign-in`)),
+	}
 }
