@@ -158,6 +158,7 @@ const (
 	graphCodeParam          = 100
 	graphCodeToken          = 190
 	graphCodeUnavailable    = 551
+	graphCodeSendFailure    = 1200 // Messenger: "Temporary send message failure. Please try again later."
 	graphCodeAPIRateLimit   = 613
 	graphCodePageBUC        = 80001
 	graphCodeInstagramBUC   = 80002
@@ -172,7 +173,7 @@ const (
 //     waiting Meta's estimate from X-Business-Use-Case-Usage or 60s;
 //   - code 190 (token expired or revoked) is a *channels.PermanentError
 //     wrapping channels.ErrReauthorize;
-//   - codes 1 and 2, errors Meta marks is_transient, HTTP 5xx and 408,
+//   - codes 1, 2 and 1200, errors Meta marks is_transient, HTTP 5xx and 408,
 //     network errors and anything unrecognised are returned as they are,
 //     wrapped: transient;
 //   - every other Graph error (10, 100, 200–299, 551, …) and any other
@@ -215,7 +216,7 @@ func classify(err error) error {
 		return &channels.PermanentError{Reason: reason("access token expired or invalid"), Err: channels.ErrReauthorize}
 	case graphRateLimited(fb.Code):
 		return &channels.RetryAfterError{After: retryAfterUsage(header), Reason: reason("rate limited")}
-	case fb.Code == graphCodeUnknown, fb.Code == graphCodeService, fb.IsTransient:
+	case fb.Code == graphCodeUnknown, fb.Code == graphCodeService, fb.Code == graphCodeSendFailure, fb.IsTransient:
 		return fmt.Errorf("transient Graph API error: %w", err)
 	case fb.Code == graphCodePermission && fb.ErrorSubcode == graphSubcodeOutOfWindow:
 		return &channels.PermanentError{Reason: reason("outside the messaging window"), Err: channels.ErrPermanent}

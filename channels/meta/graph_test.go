@@ -37,6 +37,7 @@ func TestClassify(t *testing.T) {
 		{name: "code 1 unknown", err: graph(500, 1, 0), want: Transient},
 		{name: "code 2 service", err: graph(500, 2, 0), want: Transient},
 		{name: "code 2 on HTTP 400", err: graph(400, 2, 2018344), want: Transient},
+		{name: "code 1200 temporary send failure on HTTP 400", err: graph(400, 1200, 0), want: Transient},
 		{name: "is_transient flag", err: &graphCallError{status: 400, err: &facebook.Error{Code: 9999, IsTransient: true}}, want: Transient},
 		{name: "unlisted code on HTTP 500", err: graph(500, 368, 0), want: Transient},
 		{name: "missing code on HTTP 503", err: graph(503, facebook.ErrCodeUnknown, 0), want: Transient},
