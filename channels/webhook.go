@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/rs/zerolog"
@@ -42,7 +43,7 @@ func (h *WebhookHandlers) Verify(c *fiber.Ctx) error {
 
 // Receive handles a webhook delivery (POST). It answers 200 only after what
 // the body carried is committed: a signature failure stores nothing (401
-// when missing, 403 when wrong), a storage failure answers 500 so the
+// when missing, 403 when wrong), nor does a compressed body (415), a storage failure answers 500 so the
 // platform redelivers, and an unreadable body is quarantined and answered
 // 200 because redelivering it would not make it readable. A body with
 // some unreadable entries is quarantined too, and its readable events are
@@ -50,7 +51,14 @@ func (h *WebhookHandlers) Verify(c *fiber.Ctx) error {
 func (h *WebhookHandlers) Receive(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	log := zerolog.Ctx(ctx).With().Str("source", h.Source).Logger()
-	body := c.Body()
+	// The signature covers the bytes as sent, and the size cap must hold
+	// for what is parsed: fiber's c.Body() would inflate a compressed body
+	// first, unbounded. Platforms send webhooks uncompressed.
+	if enc := c.Get(fiber.HeaderContentEncoding); enc != "" && !strings.EqualFold(enc, "identity") {
+		log.Warn().Str("content_encoding", enc).Msg("Webhook refused: compressed body")
+		return c.Status(fiber.StatusUnsupportedMediaType).SendString("compressed bodies are not accepted")
+	}
+	body := c.Request().Body()
 	signature := c.Get("X-Hub-Signature-256")
 	if err := h.Adapter.Verify(signature, body); err != nil {
 		log.Warn().Err(err).Msg("Webhook refused")

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -217,6 +218,33 @@ func TestSignatureIsRequired(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, postSigned(t, b.url, body, meta.Sign("another secret", body)))
 	require.Equal(t, http.StatusForbidden, postSigned(t, b.url, body, meta.Sign(appSecret, append(body, ' '))))
 	require.Equal(t, 0, count(t, b.pool, `SELECT count(*) FROM messages`))
+}
+
+// The signature covers the body as sent. A compressed body is refused
+// before anything inflates it: signed over its plain text it would
+// otherwise pass, and a small one can inflate to gigabytes.
+func TestCompressedBodyIsRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	body := message("psid-1", "mid.1", "hello")
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, err := zw.Write(body)
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	for _, signed := range [][]byte{body, gz.Bytes()} {
+		req, err := http.NewRequest(http.MethodPost, b.url+"/webhooks/meta", bytes.NewReader(gz.Bytes()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Encoding", "gzip")
+		req.Header.Set("X-Hub-Signature-256", meta.Sign(appSecret, signed))
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusUnsupportedMediaType, resp.StatusCode)
+	}
+	require.Equal(t, 0, count(t, b.pool, `SELECT count(*) FROM messages`))
+	require.Equal(t, 0, count(t, b.pool, `SELECT count(*) FROM webhook_failures`))
 }
 
 func TestOversizedBodyIsRefused(t *testing.T) {
