@@ -58,12 +58,19 @@ const (
 	markLinger  = 5 * time.Millisecond
 )
 
+// markTimeout bounds recording sends. It is not the send's own deadline:
+// a send the platform accepted just before that deadline must still be
+// recorded, or the message would count as unsent and go out again.
+const markTimeout = 10 * time.Second
+
 // markSent records sends and returns once that is durable, sharing the
 // commit with the sends that finished about the same time.
 func (w *SendWorker) markSent(ctx context.Context, marks ...store.SentMark) error {
 	if len(marks) == 0 {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+	defer cancel()
 	w.marksOnce.Do(func() {
 		w.marks = groupcommit.New(markBatch, markRunning, func(ctx context.Context, groups [][]store.SentMark) error {
 			var all []store.SentMark
@@ -334,19 +341,18 @@ func (w *SendWorker) notSent(ctx context.Context, attempt, maxAttempts int, p pr
 
 // windowEnd returns when the platform stops accepting this message, and
 // whether it still does now. A person's reply past the 24-hour window goes
-// out with the HUMAN_AGENT tag, which the platform accepts for 7 days.
+// out with the HUMAN_AGENT tag, which the platform accepts for 7 days; so
+// a person's reply first tried within the 24 hours keeps being retried
+// past them.
 func (w *SendWorker) windowEnd(d store.OutboundDelivery, out *conversation.Outbound) (time.Time, bool) {
 	if d.LastInboundAt == nil {
 		return time.Time{}, false
 	}
 	now := w.now()
 	end := d.LastInboundAt.Add(ResponseWindow)
-	if now.Before(end) {
-		return end, true
-	}
 	if out.Author == conversation.AuthorAgent {
+		out.HumanAgentTag = !now.Before(end)
 		end = d.LastInboundAt.Add(HumanAgentWindow)
-		out.HumanAgentTag = true
 	}
 	return end, now.Before(end)
 }

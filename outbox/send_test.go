@@ -1,0 +1,119 @@
+package outbox_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/stretchr/testify/require"
+
+	"github.com/frontdesk/frontdesk/channels"
+	"github.com/frontdesk/frontdesk/conversation"
+	"github.com/frontdesk/frontdesk/outbox"
+	"github.com/frontdesk/frontdesk/store"
+	"github.com/frontdesk/frontdesk/store/storetest"
+)
+
+// scriptedSender answers each Send with the next of its answers, and
+// keeps what it was asked to send.
+type scriptedSender struct {
+	mu      sync.Mutex
+	answers []func(ctx context.Context) (channels.SendResult, error)
+	got     []conversation.Outbound
+}
+
+func (s *scriptedSender) Send(ctx context.Context, out conversation.Outbound) (channels.SendResult, error) {
+	s.mu.Lock()
+	answer := s.answers[len(s.got)]
+	s.got = append(s.got, out)
+	s.mu.Unlock()
+	return answer(ctx)
+}
+
+// queuedReply writes a queued outbound message by author to a new
+// conversation whose shopper last wrote at lastInbound.
+func queuedReply(t *testing.T, pool *pgxpool.Pool, author string, lastInbound time.Time) int64 {
+	t.Helper()
+	ctx := context.Background()
+	conv := storetest.OpenConversation(t, pool, "psid-1")
+	_, err := pool.Exec(ctx, `UPDATE conversations SET last_inbound_at = $2 WHERE id = $1`, conv.ID, lastInbound)
+	require.NoError(t, err)
+	id, _, err := store.InsertMessage(ctx, pool, store.NewMessage{ConversationID: conv.ID, Direction: "out",
+		Author: author, Kind: "message", Platform: "messenger", Body: "hello", Status: "queued"}, time.Now())
+	require.NoError(t, err)
+	return id
+}
+
+func sendJob(attempt int, ids ...int64) *river.Job[store.SendArgs] {
+	return &river.Job[store.SendArgs]{JobRow: &rivertype.JobRow{Attempt: attempt, MaxAttempts: 25},
+		Args: store.SendArgs{MessageIDs: ids}}
+}
+
+func messageState(t *testing.T, pool *pgxpool.Pool, id int64) (status string, platformID *string) {
+	t.Helper()
+	require.NoError(t, pool.QueryRow(context.Background(),
+		`SELECT status, platform_message_id FROM messages WHERE id = $1`, id).Scan(&status, &platformID))
+	return status, platformID
+}
+
+// A send the platform accepts just as the job's time runs out is still
+// recorded as sent: were it not, the message would count as unsent and go
+// out a second time on the retry.
+func TestSendAcceptedAtTheDeadlineIsRecorded(t *testing.T) {
+	t.Parallel()
+	pool, _ := storetest.NewDB(t)
+	id := queuedReply(t, pool, "bot", time.Now())
+	sender := &scriptedSender{answers: []func(context.Context) (channels.SendResult, error){
+		func(ctx context.Context) (channels.SendResult, error) {
+			<-ctx.Done() // the platform answers as the deadline passes
+			return channels.SendResult{PlatformMessageID: "m_1"}, nil
+		},
+	}}
+	w := &outbox.SendWorker{Pool: pool, Senders: map[conversation.Platform]channels.Sender{conversation.Messenger: sender}}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	require.NoError(t, w.Work(ctx, sendJob(1, id)))
+	status, mid := messageState(t, pool, id)
+	require.Equal(t, "sent", status)
+	require.Equal(t, "m_1", *mid)
+}
+
+// A person's reply that fails just before the 24-hour window closes is
+// retried, and goes out with the HUMAN_AGENT tag, which the platform
+// accepts for 7 days; a bot's reply in the same spot fails.
+func TestAgentReplyIsRetriedPastTheResponseWindow(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	for _, author := range []string{"agent", "bot"} {
+		pool, _ := storetest.NewDB(t)
+		id := queuedReply(t, pool, author, now.Add(-outbox.ResponseWindow+500*time.Millisecond))
+		sender := &scriptedSender{answers: []func(context.Context) (channels.SendResult, error){
+			func(context.Context) (channels.SendResult, error) { return channels.SendResult{}, errors.New("HTTP 503") },
+			func(context.Context) (channels.SendResult, error) { return channels.SendResult{PlatformMessageID: "m_2"}, nil },
+		}}
+		w := &outbox.SendWorker{Pool: pool, RetryBase: time.Second, NowFunc: func() time.Time { return now },
+			Senders: map[conversation.Platform]channels.Sender{conversation.Messenger: sender}}
+		err := w.Work(context.Background(), sendJob(1, id))
+		status, _ := messageState(t, pool, id)
+		if author == "bot" {
+			require.NoError(t, err, "nothing left to retry")
+			require.Equal(t, "failed", status)
+			continue
+		}
+		require.Error(t, err, "the job is retried")
+		require.Equal(t, "queued", status)
+		require.False(t, sender.got[0].HumanAgentTag, "within 24 hours, no tag")
+
+		w.NowFunc = func() time.Time { return now.Add(2 * time.Second) }
+		require.NoError(t, w.Work(context.Background(), sendJob(2, id)))
+		status, mid := messageState(t, pool, id)
+		require.Equal(t, "sent", status)
+		require.Equal(t, "m_2", *mid)
+		require.True(t, sender.got[1].HumanAgentTag)
+	}
+}
