@@ -64,6 +64,9 @@ const (
 	KindEcho InboundKind = "echo"
 	// KindDeleted says the shopper unsent the message PlatformMessageID.
 	KindDeleted InboundKind = "deleted"
+	// KindUnused is an event of a kind Frontdesk does not use (a handover,
+	// an opt-in, a referral…). The webhook handler logs and drops it.
+	KindUnused InboundKind = "unused"
 )
 
 // Direction of a stored message.
@@ -151,6 +154,10 @@ type Inbound struct {
 	Metadata string `json:"metadata,omitempty"`
 	// Timestamp is when the platform says the event happened.
 	Timestamp time.Time `json:"timestamp,omitzero"`
+	// Standby says the event came while another app owns the thread (a
+	// person in Meta's own inbox, a handover partner): it is history, and
+	// the bot does not answer it.
+	Standby bool `json:"standby,omitempty"`
 }
 
 // QuickReply is a button offered under a message.

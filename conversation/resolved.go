@@ -29,9 +29,9 @@ const (
 
 // afterResolution decides where a message goes when its sender has no open
 // conversation: an answer to the satisfaction question stays with the
-// resolved conversation that asked it (score > 0); a message soon after
-// resolution reopens that conversation; otherwise ok is false and a new
-// conversation starts.
+// resolved conversation that asked it (score > 0), and so does a reaction,
+// which is history, not a request; a message soon after resolution reopens
+// that conversation; otherwise ok is false and a new conversation starts.
 func afterResolution(ctx context.Context, tx pgx.Tx, ev Inbound, now time.Time) (conv store.Conversation, score int, ok bool, err error) {
 	last, err := store.LockLastResolvedConversation(ctx, tx, string(ev.Platform), ev.ChannelID, ev.SenderID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -44,6 +44,9 @@ func afterResolution(ctx context.Context, tx pgx.Tx, ev Inbound, now time.Time) 
 		if score := csatScore(ev); score > 0 {
 			return last.Conversation, score, true, store.RecordCSAT(ctx, tx, last.ID, score, now)
 		}
+	}
+	if ev.Kind == KindReaction {
+		return last.Conversation, 0, true, nil
 	}
 	if now.Sub(last.ResolvedAt) >= ReopenWindow {
 		return conv, 0, false, nil

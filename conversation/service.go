@@ -275,14 +275,15 @@ func (s *Service) receiveMessage(ctx context.Context, p *pipeline, ev Inbound, l
 	if xmin, ok := unlocked[sender]; ok {
 		apply.Xmin = &xmin
 	}
-	// Reactions are history, not requests; people own handed-off threads;
-	// a satisfaction score is thanked, not discussed.
+	// Reactions are history, not requests, as is what the shopper wrote
+	// while another app owned the thread (standby); people own handed-off
+	// threads; a satisfaction score is thanked, not discussed.
 	var work botWork
 	switch {
 	case csat > 0:
 		work.replies = []store.Reply{{Body: CSATThanks}}
 		apply.Replies = work.replies
-	case conv.Status == string(StatusBot) && ev.Kind != KindReaction:
+	case conv.Status == string(StatusBot) && ev.Kind != KindReaction && !ev.Standby:
 		work, err = s.decide(ctx, p, conv, BotEvent{
 			Kind: ev.Kind, Platform: ev.Platform, Text: ev.Text, Payload: ev.Payload,
 			Attachments: ev.Attachments, Now: now,

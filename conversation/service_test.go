@@ -192,6 +192,50 @@ func TestAfterResolutionScoresThenReopens(t *testing.T) {
 	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM conversations`))
 }
 
+// A reaction after resolution is history: it joins the resolved
+// conversation, even long after, and reopens nothing.
+func TestReactionAfterResolutionReopensNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	b.bot.next = func(conversation.FlowState, conversation.BotEvent) conversation.Decision {
+		return conversation.Decision{Replies: []conversation.Reply{{Text: "hello"}}}
+	}
+	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{inbound("m1", "hi")}))
+	asked := len(b.bot.seen)
+	for i, resolvedAgo := range []string{"1 hour", "30 days"} {
+		_, err := b.pool.Exec(ctx, `UPDATE conversations SET status = 'resolved', resolved_at = now() - $1::interval`, resolvedAgo)
+		require.NoError(t, err)
+		thumbsUp := inbound("", "")
+		thumbsUp.Kind, thumbsUp.Reaction, thumbsUp.ReplyTo = conversation.KindReaction, "👍", "m_reply"
+		thumbsUp.PlatformMessageID = fmt.Sprintf("reaction:%d", i)
+		require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{thumbsUp}))
+		require.Equal(t, 1, b.count(t, `SELECT count(*) FROM conversations`), "resolved %s ago", resolvedAgo)
+		require.Equal(t, 1, b.count(t, `SELECT count(*) FROM conversations WHERE status = 'resolved' AND reopened_count = 0`))
+		require.Equal(t, i+1, b.count(t, `SELECT count(*) FROM messages WHERE kind = 'reaction' AND body = '👍'`))
+	}
+	require.Len(t, b.bot.seen, asked)
+}
+
+// What a shopper writes while another app owns the thread (standby) is
+// stored and left to whoever owns it: the bot does not answer.
+func TestStandbyMessageIsStoredNotAnswered(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.bot.next = func(conversation.FlowState, conversation.BotEvent) conversation.Decision {
+		return conversation.Decision{Replies: []conversation.Reply{{Text: "hello"}}}
+	}
+	ev := inbound("m1", "is anyone there?")
+	ev.Standby = true
+	require.NoError(t, b.svc.Receive(context.Background(), []conversation.Inbound{ev}))
+	require.Empty(t, b.bot.seen)
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM messages WHERE direction = 'in' AND body = 'is anyone there?'`))
+	require.Equal(t, 0, b.count(t, `SELECT count(*) FROM messages WHERE direction = 'out'`))
+
+	require.NoError(t, b.svc.Receive(context.Background(), []conversation.Inbound{inbound("m2", "hello")}))
+	require.Len(t, b.bot.seen, 1, "once the thread is the app's again, the bot answers")
+}
+
 // TestDuplicateBeforeNewMessageOfOneShopper redelivers a stored message in
 // one webhook with the shopper's next message. The transaction holds the
 // first back and decides the second as if the first were new; finding it

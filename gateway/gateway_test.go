@@ -268,6 +268,18 @@ func TestOversizedBodyIsRefused(t *testing.T) {
 	require.Equal(t, 0, count(t, b.pool, `SELECT count(*) FROM webhook_failures`))
 }
 
+// Events of kinds Frontdesk does not use are acknowledged and skipped:
+// no conversation, no quarantine.
+func TestUnusedEventIsSkipped(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	optin := []byte(fmt.Sprintf(`{"object":"page","entry":[{"id":"%[1]s","time":1,"messaging":[
+		{"sender":{"id":"psid-1"},"recipient":{"id":"%[1]s"},"timestamp":1,"optin":{"ref":"spring-sale"}}]}]}`, pageID))
+	require.Equal(t, http.StatusOK, post(t, b.url, optin))
+	require.Equal(t, 0, count(t, b.pool, `SELECT count(*) FROM conversations`))
+	require.Equal(t, 0, count(t, b.pool, `SELECT count(*) FROM webhook_failures`))
+}
+
 func TestUnreadableBodyIsKeptAndAcknowledged(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

@@ -34,7 +34,8 @@ var objectPlatforms = map[string]conversation.Platform{
 // serves. A malformed entry or event does not fail the others: Parse
 // returns the readable events with a *channels.MalformedError naming the
 // rest. Events of kinds Frontdesk does not use (handover, optins,
-// referrals…) are skipped silently. Parse does no I/O and does not keep body.
+// referrals…) come as conversation.KindUnused. Parse does no I/O and does
+// not keep body.
 func (a *Adapter) Parse(body []byte) ([]conversation.Inbound, error) {
 	events, skipped, err := parseWebhook(body)
 	if err != nil || len(skipped) == 0 {
@@ -78,6 +79,7 @@ func (p *parsed) add(platform conversation.Platform, i int, list string, j int, 
 	case err != nil:
 		p.skipped = append(p.skipped, fmt.Errorf("entry %d: %s %d: %w", i, list, j, err))
 	case ok:
+		in.Standby = list == "standby"
 		p.events = append(p.events, in)
 	}
 }
@@ -129,8 +131,8 @@ func parseByLevel(body []byte) (p parsed, err error) {
 	return p, nil
 }
 
-// mapEvent maps one messaging or standby event. It reports ok=false,
-// without an error, for an event of a kind Frontdesk does not use.
+// mapEvent maps one messaging or standby event. An event of a kind
+// Frontdesk does not use becomes one of conversation.KindUnused.
 func mapEvent(platform conversation.Platform, ev *hookEvent) (in conversation.Inbound, ok bool, err error) {
 	if ev.Sender.ID == "" || ev.Recipient.ID == "" {
 		return in, false, errors.New("event without sender or recipient id")
@@ -153,7 +155,7 @@ func mapEvent(platform conversation.Platform, ev *hookEvent) (in conversation.In
 	case ev.Delivery != nil:
 		mapDelivery(&in, ev.Delivery)
 	default:
-		return in, false, nil
+		in.Kind = conversation.KindUnused
 	}
 	if err != nil {
 		return in, false, err

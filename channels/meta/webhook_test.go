@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -221,8 +222,15 @@ func TestParseFixtures(t *testing.T) {
 			},
 			Timestamp: ms(1458692752478),
 		}}},
-		{"messenger_handover_pass_thread_control.json", nil},
-		{"messenger_handover_take_thread_control.json", nil},
+		// Handover events are of a kind Frontdesk does not use.
+		{"messenger_handover_pass_thread_control.json", []conversation.Inbound{{
+			Kind: conversation.KindUnused, Platform: conversation.Messenger, ChannelID: "fakeId", SenderID: "fakeId",
+			Timestamp: ms(1572630578783),
+		}}},
+		{"messenger_handover_take_thread_control.json", []conversation.Inbound{{
+			Kind: conversation.KindUnused, Platform: conversation.Messenger, ChannelID: "fakeId", SenderID: "fakeId",
+			Timestamp: ms(1572630386105),
+		}}},
 		{"instagram_dm_seen.json", []conversation.Inbound{{
 			Kind:      conversation.KindRead,
 			Platform:  conversation.Instagram,
@@ -294,6 +302,8 @@ func TestParseBatchSkipsGarbage(t *testing.T) {
 		"m_standby",
 	}, mids(events))
 	require.Equal(t, "106000000000002", events[3].ChannelID, "standby events are parsed like messaging ones")
+	require.Equal(t, []bool{false, false, false, true}, []bool{events[0].Standby, events[1].Standby, events[2].Standby, events[3].Standby},
+		"and marked as standby")
 	require.Len(t, skipped, 2)
 	require.ErrorContains(t, skipped[0], "entry 0: messaging 1")
 	require.ErrorContains(t, skipped[1], "entry 0: messaging 2")
@@ -367,8 +377,11 @@ func TestParseSyntheticMessenger(t *testing.T) {
 
 	events, err := New(Config{}).Parse(readFixture(t, "synthetic_messenger_misc.json"))
 	require.NoError(t, err)
-	require.Equal(t, []string{"m_sticker", "m_media", "reaction:m_sticker:7000000000000001:unreact:1735689800005", "m_inbox_echo"},
-		mids(events), "optin and referral events are skipped")
+	require.Equal(t, []string{"m_sticker", "m_media", "", "", "reaction:m_sticker:7000000000000001:unreact:1735689800005", "m_inbox_echo"},
+		mids(events))
+	require.Equal(t, []conversation.InboundKind{conversation.KindUnused, conversation.KindUnused},
+		[]conversation.InboundKind{events[2].Kind, events[3].Kind}, "optin and referral events are of kinds Frontdesk does not use")
+	events = slices.Delete(events, 2, 4)
 
 	require.Equal(t, []conversation.Attachment{
 		{Type: "sticker", URL: "https://scontent.example/thumbsup.png", StickerID: "369239263222822"},
@@ -512,7 +525,7 @@ func FuzzParse(f *testing.F) {
 	kinds := map[conversation.InboundKind]bool{
 		conversation.KindMessage: true, conversation.KindPostback: true, conversation.KindReaction: true,
 		conversation.KindRead: true, conversation.KindDelivery: true, conversation.KindEcho: true,
-		conversation.KindDeleted: true,
+		conversation.KindDeleted: true, conversation.KindUnused: true,
 	}
 	a := New(Config{})
 	f.Fuzz(func(t *testing.T, body []byte) {
