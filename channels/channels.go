@@ -89,6 +89,18 @@ type PermanentError struct {
 func (e *PermanentError) Error() string { return e.Reason }
 func (e *PermanentError) Unwrap() error { return e.Err }
 
+// PartlySentError is a failed send of a message that went out as several
+// platform messages (a long text, attachments), after the first Parts of
+// them were delivered. Err is the failure, classified as any other; a
+// retry sets conversation.Outbound.FromPart to Parts.
+type PartlySentError struct {
+	Parts int
+	Err   error
+}
+
+func (e *PartlySentError) Error() string { return e.Err.Error() }
+func (e *PartlySentError) Unwrap() error { return e.Err }
+
 // MalformedError is returned by WebhookAdapter.Parse together with the
 // events it could read, when some entries or events of an otherwise valid
 // body could not be read. The caller stores the good events and keeps the

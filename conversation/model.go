@@ -7,6 +7,7 @@ package conversation
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -187,4 +188,44 @@ type Outbound struct {
 	// HumanAgentTag asks for the HUMAN_AGENT message tag (a person replying
 	// after the 24-hour window). Bot messages never set it.
 	HumanAgentTag bool
+	// FromPart is how many of the platform messages delivering this one
+	// (a long text is split) an earlier try sent; Send sends the rest.
+	FromPart int
+}
+
+// outboundMetadataPrefix starts the metadata Frontdesk attaches to every
+// platform message it sends. Meta echoes it back, which is how an echo of
+// our own message is told from a person writing in Meta's inbox, even when
+// the echo arrives before the send call has returned.
+const outboundMetadataPrefix = "frontdesk:"
+
+// OutboundMetadata is the metadata of part (counted from 1) of the parts
+// platform messages that deliver outbound message id: "frontdesk:<id>" on
+// the last, "frontdesk:<id>/<part>" on those before it, whose echoes do
+// not mean the whole message went out.
+func OutboundMetadata(id MessageID, part, parts int) string {
+	if part >= parts {
+		return outboundMetadataPrefix + id.String()
+	}
+	return outboundMetadataPrefix + id.String() + "/" + strconv.Itoa(part)
+}
+
+// ParseOutboundMetadata reads OutboundMetadata. ok says the metadata is
+// Frontdesk's; last, that it came with the last part of message id.
+func ParseOutboundMetadata(metadata string) (id int64, last, ok bool) {
+	rest, ours := strings.CutPrefix(metadata, outboundMetadataPrefix)
+	if !ours {
+		return 0, false, false
+	}
+	rest, part, earlier := strings.Cut(rest, "/")
+	id, err := strconv.ParseInt(rest, 10, 64)
+	if err != nil {
+		return 0, false, false
+	}
+	if earlier {
+		if _, err := strconv.Atoi(part); err != nil {
+			return 0, false, false
+		}
+	}
+	return id, !earlier, true
 }

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,12 +16,6 @@ import (
 	"github.com/frontdesk/frontdesk/store"
 	"github.com/frontdesk/frontdesk/store/groupcommit"
 )
-
-// OutboundMetadataPrefix starts the metadata Frontdesk attaches to every
-// message it sends ("frontdesk:<message id>"). Meta echoes it back, which is
-// how an echo of our own message is told from a person writing in Meta's
-// inbox, even when the echo arrives before the send call has returned.
-const OutboundMetadataPrefix = "frontdesk:"
 
 // Service accepts inbound events and records outbound messages. It is safe
 // for concurrent use by any number of goroutines and processes.
@@ -381,10 +373,9 @@ func (s *Service) receiveReceipt(ctx context.Context, tx pgx.Tx, ev Inbound) err
 // sends only confirm the platform id; anything else was written by a person
 // in Meta's inbox and is stored as an agent message, never answered.
 func (s *Service) receiveEcho(ctx context.Context, tx pgx.Tx, ev Inbound, jobs *jobBatch) error {
-	if ownID, ok := strings.CutPrefix(ev.Metadata, OutboundMetadataPrefix); ok {
-		id, err := strconv.ParseInt(ownID, 10, 64)
-		if err != nil {
-			return nil // not ours after all; nothing to confirm
+	if id, last, ours := ParseOutboundMetadata(ev.Metadata); ours {
+		if !last {
+			return nil // an earlier part of a split message: the last one confirms it
 		}
 		return store.MarkSent(ctx, tx, id, ev.PlatformMessageID, s.nowFn())
 	}

@@ -236,6 +236,54 @@ func TestStandbyMessageIsStoredNotAnswered(t *testing.T) {
 	require.Len(t, b.bot.seen, 1, "once the thread is the app's again, the bot answers")
 }
 
+// Only the echo of a split message's last part confirms that it went out:
+// a later part may still fail, and the message must stay queued for it.
+func TestEchoOfAnEarlierPartConfirmsNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	b.bot.next = func(conversation.FlowState, conversation.BotEvent) conversation.Decision { return conversation.Decision{} }
+	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{inbound("m1", "hi")}))
+	var convID int64
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT id FROM conversations`).Scan(&convID))
+	id, _, err := store.InsertMessage(ctx, b.pool, store.NewMessage{ConversationID: convID, Direction: "out",
+		Author: "agent", Kind: "message", Platform: "messenger", Body: "a long answer", Status: "queued"}, time.Now())
+	require.NoError(t, err)
+
+	echo := func(mid string, part int) conversation.Inbound {
+		return conversation.Inbound{Kind: conversation.KindEcho, Platform: conversation.Messenger, ChannelID: "page",
+			SenderID: "psid", PlatformMessageID: mid, Text: "part", Timestamp: time.Now(),
+			Metadata: conversation.OutboundMetadata(conversation.MessageID(id), part, 2)}
+	}
+	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{echo("m_part1", 1)}))
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM messages WHERE id = $1 AND status = 'queued'`, id))
+	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM messages`), "our own echo is not stored as a message")
+
+	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{echo("m_part2", 2)}))
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM messages WHERE id = $1 AND status = 'sent' AND platform_message_id = 'm_part2'`, id))
+}
+
+func TestOutboundMetadata(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		metadata string
+		id       int64
+		last, ok bool
+	}{
+		{conversation.OutboundMetadata(42, 1, 1), 42, true, true},
+		{conversation.OutboundMetadata(42, 3, 3), 42, true, true},
+		{conversation.OutboundMetadata(42, 2, 3), 42, false, true},
+		{"frontdesk:42", 42, true, true},
+		{"frontdesk:42/x", 0, false, false},
+		{"frontdesk:", 0, false, false},
+		{"someone else's", 0, false, false},
+		{"", 0, false, false},
+	} {
+		id, last, ok := conversation.ParseOutboundMetadata(tt.metadata)
+		require.Equal(t, []any{tt.id, tt.last, tt.ok}, []any{id, last, ok}, tt.metadata)
+	}
+}
+
 // TestDuplicateBeforeNewMessageOfOneShopper redelivers a stored message in
 // one webhook with the shopper's next message. The transaction holds the
 // first back and decides the second as if the first were new; finding it

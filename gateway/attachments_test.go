@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/frontdesk/frontdesk/channels/meta/graphstub"
+	"github.com/frontdesk/frontdesk/conversation"
 	"github.com/frontdesk/frontdesk/handoff"
 )
 
@@ -85,8 +86,8 @@ func TestAgentRepliesDeliverFilesByLink(t *testing.T) {
 	require.Nil(t, sent[0].Attachment)
 	require.Equal(t, &graphstub.SentAttachment{Type: "file", URL: "https://shop.example/labels/RMA-7.pdf"}, sent[1].Attachment)
 	require.Equal(t, &graphstub.SentAttachment{Type: "image", URL: "https://cdn.example/packing"}, sent[2].Attachment)
-	for _, s := range sent {
-		require.Equal(t, fmt.Sprintf("frontdesk:%d", id), s.Metadata)
+	for i, s := range sent {
+		require.Equal(t, conversation.OutboundMetadata(conversation.MessageID(id), i+1, len(sent)), s.Metadata)
 		require.Equal(t, "RESPONSE", s.MessagingType)
 		require.Equal(t, pageID, s.ChannelID)
 	}

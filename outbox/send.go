@@ -58,10 +58,15 @@ const (
 	markLinger  = 5 * time.Millisecond
 )
 
-// markTimeout bounds recording sends. It is not the send's own deadline:
-// a send the platform accepted just before that deadline must still be
-// recorded, or the message would count as unsent and go out again.
+// markTimeout bounds recording what a send did. It is not the send's own
+// deadline: a send the platform accepted just before that deadline must
+// still be recorded, or the message would count as unsent and go out again.
 const markTimeout = 10 * time.Second
+
+// recording returns the context to record what a send did in.
+func recording(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+}
 
 // markSent records sends and returns once that is durable, sharing the
 // commit with the sends that finished about the same time.
@@ -69,7 +74,7 @@ func (w *SendWorker) markSent(ctx context.Context, marks ...store.SentMark) erro
 	if len(marks) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+	ctx, cancel := recording(ctx)
 	defer cancel()
 	w.marksOnce.Do(func() {
 		w.marks = groupcommit.New(markBatch, markRunning, func(ctx context.Context, groups [][]store.SentMark) error {
@@ -277,6 +282,7 @@ func (w *SendWorker) prepare(ctx context.Context, d store.OutboundDelivery) (p p
 		RecipientID: d.RecipientID,
 		Text:        d.Body,
 		Author:      conversation.Author(d.Author),
+		FromPart:    d.PartsSent,
 	}
 	if err := decodeList(d.QuickReplies, &out.QuickReplies); err != nil {
 		return p, false, w.fail(ctx, d, "stored quick replies are unreadable: "+err.Error())
@@ -310,6 +316,13 @@ func (w *SendWorker) sent(ctx context.Context, p preparedSend) error {
 // try again (river.JobSnooze for a rate limit, any other error to retry).
 func (w *SendWorker) notSent(ctx context.Context, attempt, maxAttempts int, p preparedSend, err error) error {
 	log, d := zerolog.Ctx(ctx), p.d
+	if partly, ok := errors.AsType[*channels.PartlySentError](err); ok && partly.Parts > d.PartsSent {
+		rctx, cancel := recording(ctx)
+		defer cancel()
+		if err := store.MarkPartsSent(rctx, w.Pool, d.ID, partly.Parts); err != nil {
+			return err
+		}
+	}
 	var permanent *channels.PermanentError
 	var retryAfter *channels.RetryAfterError
 	switch {

@@ -117,3 +117,28 @@ func TestAgentReplyIsRetriedPastTheResponseWindow(t *testing.T) {
 		require.True(t, sender.got[1].HumanAgentTag)
 	}
 }
+
+// A split message whose second part fails records that its first went
+// out, and the retry asks the sender for the rest only.
+func TestRetryOfASplitMessageSendsOnlyTheRest(t *testing.T) {
+	t.Parallel()
+	pool, _ := storetest.NewDB(t)
+	id := queuedReply(t, pool, "agent", time.Now())
+	sender := &scriptedSender{answers: []func(context.Context) (channels.SendResult, error){
+		func(context.Context) (channels.SendResult, error) {
+			return channels.SendResult{}, &channels.PartlySentError{Parts: 1, Err: errors.New("part 2 of 3: HTTP 503")}
+		},
+		func(context.Context) (channels.SendResult, error) { return channels.SendResult{PlatformMessageID: "m_3"}, nil },
+	}}
+	w := &outbox.SendWorker{Pool: pool, Senders: map[conversation.Platform]channels.Sender{conversation.Messenger: sender}}
+	require.Error(t, w.Work(context.Background(), sendJob(1, id)), "the job is retried")
+	var parts int
+	require.NoError(t, pool.QueryRow(context.Background(), `SELECT parts_sent FROM messages WHERE id = $1`, id).Scan(&parts))
+	require.Equal(t, 1, parts)
+
+	require.NoError(t, w.Work(context.Background(), sendJob(2, id)))
+	require.Equal(t, []int{0, 1}, []int{sender.got[0].FromPart, sender.got[1].FromPart})
+	status, mid := messageState(t, pool, id)
+	require.Equal(t, "sent", status)
+	require.Equal(t, "m_3", *mid)
+}

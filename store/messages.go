@@ -122,13 +122,16 @@ type OutboundDelivery struct {
 	// ConversationStatus tells whether people watch the conversation
 	// (anything but "bot"), and so must hear of delivery changes.
 	ConversationStatus string
+	// PartsSent counts the platform messages of a split message an
+	// earlier try delivered (MarkPartsSent).
+	PartsSent int
 }
 
 // OutboundsForDelivery loads outbound messages with their addressing, in
 // the order of ids. Ids that name no outbound message are left out.
 func OutboundsForDelivery(ctx context.Context, db DBTX, ids []int64) ([]OutboundDelivery, error) {
 	rows, err := db.Query(ctx, `SELECT m.id, m.conversation_id, m.author, m.platform, m.body, m.attachments,
-			m.quick_replies, m.status, i.channel_id, i.external_id, c.last_inbound_at, c.status
+			m.quick_replies, m.status, i.channel_id, i.external_id, c.last_inbound_at, c.status, m.parts_sent
 		FROM unnest($1::bigint[]) WITH ORDINALITY AS wanted(id, n)
 		JOIN messages m ON m.id = wanted.id
 		JOIN conversations c ON c.id = m.conversation_id
@@ -142,13 +145,24 @@ func OutboundsForDelivery(ctx context.Context, db DBTX, ids []int64) ([]Outbound
 		var d OutboundDelivery
 		m := &d.Message
 		err := row.Scan(&m.ID, &m.ConversationID, &m.Author, &m.Platform, &m.Body, &m.Attachments, &m.QuickReplies,
-			&m.Status, &d.ChannelID, &d.RecipientID, &d.LastInboundAt, &d.ConversationStatus)
+			&m.Status, &d.ChannelID, &d.RecipientID, &d.LastInboundAt, &d.ConversationStatus, &d.PartsSent)
 		return d, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load outbound messages: %w", interpret(err))
 	}
 	return out, nil
+}
+
+// MarkPartsSent records that the first parts platform messages of a
+// queued message that is split into several went out, so that a retry
+// sends only the rest. The count only grows.
+func MarkPartsSent(ctx context.Context, db DBTX, id int64, parts int) error {
+	if _, err := db.Exec(ctx, `UPDATE messages SET parts_sent = $2
+		WHERE id = $1 AND status = 'queued' AND parts_sent < $2`, id, parts); err != nil {
+		return fmt.Errorf("mark message parts sent: %w", interpret(err))
+	}
+	return nil
 }
 
 // MarkSent records a successful send. Only a queued message moves to sent:

@@ -23,11 +23,6 @@ const (
 	quickReplyTitleMax = 20 // runes
 )
 
-// sendMetadataPrefix starts the metadata Send attaches to every message:
-// "frontdesk:<outbound message id>". Meta returns it on the echo, which
-// tells our own sends from those of people in Meta's inbox.
-const sendMetadataPrefix = "frontdesk:"
-
 // Send API messaging types and the one tag Frontdesk uses.
 const (
 	messagingResponse   = "RESPONSE"
@@ -81,22 +76,25 @@ type (
 // not an absolute http(s) URL, are permanent errors; nothing is sent.
 //
 // Errors are classified as channels.Sender documents. When a later part
-// fails, the earlier parts have been delivered and are not undone; the error
-// names the part, and a retry sends every part again.
+// fails, the earlier parts have been delivered and are not undone: the
+// error names the part and is a *channels.PartlySentError, and a retry
+// with out.FromPart set sends only the parts after those. Only the last
+// part's echo confirms the message (conversation.OutboundMetadata).
 func (a *Adapter) Send(ctx context.Context, out conversation.Outbound) (channels.SendResult, error) {
 	parts, err := sendParts(out)
 	if err != nil {
 		return channels.SendResult{}, err
 	}
-	return a.sendCalls(ctx, out.ChannelID, parts)
+	return a.sendCalls(ctx, out.ChannelID, parts, out.FromPart)
 }
 
 // sendCalls makes a message's Send API calls (sendParts) one by one, in
-// order, as channelID, and returns the last one's message id.
-func (a *Adapter) sendCalls(ctx context.Context, channelID string, parts []facebook.Params) (channels.SendResult, error) {
+// order, as channelID, leaving out the first sent ones (an earlier try
+// made them), and returns the last one's message id.
+func (a *Adapter) sendCalls(ctx context.Context, channelID string, parts []facebook.Params, sent int) (channels.SendResult, error) {
 	var mid string
-	for i, params := range parts {
-		res, err := a.graphCall(ctx, channelID, facebook.POST, "/"+channelID+"/messages", params)
+	for i := unsentFrom(sent, len(parts)); i < len(parts); i++ {
+		res, err := a.graphCall(ctx, channelID, facebook.POST, "/"+channelID+"/messages", parts[i])
 		if err == nil {
 			mid, err = sendMessageID(res)
 		}
@@ -108,6 +106,12 @@ func (a *Adapter) sendCalls(ctx context.Context, channelID string, parts []faceb
 		}
 	}
 	return channels.SendResult{PlatformMessageID: mid}, nil
+}
+
+// unsentFrom is the first of n parts to send when an earlier try sent
+// sent of them: never past the last, which confirms the message.
+func unsentFrom(sent, n int) int {
+	return max(min(sent, n-1), 0)
 }
 
 // sendParts returns the Send API calls that deliver out, in order (see
@@ -129,11 +133,10 @@ func sendParts(out conversation.Outbound) ([]facebook.Params, error) {
 		}
 	}
 
-	metadata := sendMetadataPrefix + out.MessageID.String()
 	var messages []sendMessage
 	if hasText {
 		for _, text := range SplitText(out.Text, textMax, byBytes) {
-			messages = append(messages, sendMessage{Text: text, Metadata: metadata})
+			messages = append(messages, sendMessage{Text: text})
 		}
 	}
 	for i, att := range out.Attachments {
@@ -144,9 +147,12 @@ func sendParts(out conversation.Outbound) ([]facebook.Params, error) {
 				Err:    channels.ErrPermanent,
 			}
 		}
-		messages = append(messages, sendMessage{Attachment: sa, Metadata: metadata})
+		messages = append(messages, sendMessage{Attachment: sa})
 	}
 	messages[len(messages)-1].QuickReplies = sendQuickReplies(out.QuickReplies)
+	for i := range messages {
+		messages[i].Metadata = conversation.OutboundMetadata(out.MessageID, i+1, len(messages))
+	}
 
 	messagingType, tag := messagingResponse, ""
 	if out.HumanAgentTag {
@@ -195,18 +201,26 @@ func sendMessageID(res facebook.Result) (string, error) {
 }
 
 // sendPartError says which part of a split message failed, keeping the
-// error's class.
+// error's class, and, past the first, that i parts were sent.
 func sendPartError(err error, i, n int) error {
-	prefix := fmt.Sprintf("part %d of %d (earlier parts were sent): ", i+1, n)
+	prefix := fmt.Sprintf("part %d of %d: ", i+1, n)
+	if i > 0 {
+		prefix = fmt.Sprintf("part %d of %d (earlier parts were sent): ", i+1, n)
+	}
 	var perm *channels.PermanentError
 	var retry *channels.RetryAfterError
 	switch {
 	case errors.As(err, &perm):
-		return &channels.PermanentError{Reason: prefix + perm.Reason, Err: perm.Err}
+		err = &channels.PermanentError{Reason: prefix + perm.Reason, Err: perm.Err}
 	case errors.As(err, &retry):
-		return &channels.RetryAfterError{After: retry.After, Reason: prefix + retry.Reason}
+		err = &channels.RetryAfterError{After: retry.After, Reason: prefix + retry.Reason}
+	default:
+		err = fmt.Errorf("%s%w", prefix, err)
 	}
-	return fmt.Errorf("%s%w", prefix, err)
+	if i > 0 {
+		err = &channels.PartlySentError{Parts: i, Err: err}
+	}
+	return err
 }
 
 func sendQuickReplies(qrs []conversation.QuickReply) []sendQuickReply {

@@ -207,12 +207,14 @@ func TestSendSplitsLongText(t *testing.T) {
 		for i, s := range sent {
 			texts[i] = s.Text
 			require.LessOrEqual(t, utf8.RuneCountInString(s.Text), 2000)
-			require.Equal(t, "frontdesk:42", s.Metadata)
+			require.Equal(t, conversation.OutboundMetadata(42, i+1, 3), s.Metadata)
 			if i < len(sent)-1 {
 				require.Empty(t, s.QuickReplies, "part %d", i)
 			}
 		}
 		require.Equal(t, []graphstub.QuickReply{{ContentType: "text", Title: "Thanks", Payload: "THANKS"}}, sent[2].QuickReplies)
+		require.Equal(t, []string{"frontdesk:42/1", "frontdesk:42/2", "frontdesk:42"},
+			[]string{sent[0].Metadata, sent[1].Metadata, sent[2].Metadata}, "only the last part's echo confirms the message")
 		require.Equal(t, strings.Fields(text), strings.Fields(strings.Join(texts, " ")))
 		require.Equal(t, sent[2].MessageID, res.PlatformMessageID)
 	})
@@ -248,6 +250,40 @@ func TestSendSplitsLongText(t *testing.T) {
 		require.Contains(t, perm.Reason, "part 2 of 2 (earlier parts were sent)")
 		require.Contains(t, perm.Reason, "recipient unavailable")
 		require.Len(t, b.stub.SentTo(testPSID), 1)
+		var partly *channels.PartlySentError
+		require.ErrorAs(t, err, &partly)
+		require.Equal(t, 1, partly.Parts)
+	})
+
+	t.Run("a retry sends only what is left", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		b.stub.Script(testPSID, graphstub.Response{}, graphstub.Response{Status: 503})
+		out := messengerOut(testPSID, strings.Repeat("Ünïcödé words travel far. ", 180)) // 3 parts
+		_, err := b.adapter.Send(t.Context(), out)
+		var partly *channels.PartlySentError
+		require.ErrorAs(t, err, &partly)
+		require.Equal(t, 1, partly.Parts)
+		meta.RequireClass(t, err, meta.Transient, "", 0)
+
+		out.FromPart = partly.Parts
+		res, err := b.adapter.Send(t.Context(), out)
+		require.NoError(t, err)
+		sent := b.stub.SentTo(testPSID)
+		require.Len(t, sent, 3, "part 1 once, then parts 2 and 3")
+		require.Equal(t, []string{"frontdesk:42/1", "frontdesk:42/2", "frontdesk:42"},
+			[]string{sent[0].Metadata, sent[1].Metadata, sent[2].Metadata})
+		require.Equal(t, sent[2].MessageID, res.PlatformMessageID)
+
+		// In a batch, a message with one part left goes as one call of it.
+		out.FromPart = 2
+		results, errs := b.adapter.SendBatch(t.Context(), []conversation.Outbound{out, messengerOut("psid-other", "hi")})
+		require.NoError(t, errors.Join(errs...))
+		sent = b.stub.SentTo(testPSID)
+		require.Len(t, sent, 4)
+		require.Equal(t, "frontdesk:42", sent[3].Metadata)
+		require.Equal(t, sent[3].MessageID, results[0].PlatformMessageID)
 	})
 }
 
@@ -513,7 +549,7 @@ func TestSendAttachments(t *testing.T) {
 		require.Equal(t, &graphstub.SentAttachment{Type: "file", URL: "https://cdn.example/label.pdf"}, sent[1].Attachment)
 		require.Equal(t, &graphstub.SentAttachment{Type: "image", URL: "http://cdn.example/photo.jpg"}, sent[2].Attachment)
 		for i, s := range sent {
-			require.Equal(t, "frontdesk:42", s.Metadata, "part %d", i)
+			require.Equal(t, conversation.OutboundMetadata(42, i+1, 3), s.Metadata, "part %d", i)
 			require.Equal(t, "MESSAGE_TAG", s.MessagingType, "part %d", i)
 			require.Equal(t, "HUMAN_AGENT", s.Tag, "part %d", i)
 			if i < len(sent)-1 {

@@ -35,21 +35,21 @@ func (a *Adapter) SendBatch(ctx context.Context, outs []conversation.Outbound) (
 		switch {
 		case err != nil:
 			errs[i] = err
-		case len(parts) > 1:
-			results[i], errs[i] = a.sendCalls(ctx, out.ChannelID, parts)
-		default:
+		case unsentFrom(out.FromPart, len(parts)) < len(parts)-1:
+			results[i], errs[i] = a.sendCalls(ctx, out.ChannelID, parts, out.FromPart)
+		default: // one call left to make
 			if _, ok := byChannel[out.ChannelID]; !ok {
 				channelOrder = append(channelOrder, out.ChannelID)
 			}
 			byChannel[out.ChannelID] = append(byChannel[out.ChannelID], i)
-			calls[i] = parts[0]
+			calls[i] = parts[len(parts)-1]
 		}
 	}
 	for _, channelID := range channelOrder {
 		for indexes := byChannel[channelID]; len(indexes) > 0; {
 			n := min(len(indexes), graphBatchMax)
 			if i := indexes[0]; n == 1 {
-				results[i], errs[i] = a.sendCalls(ctx, channelID, calls[i:i+1])
+				results[i], errs[i] = a.sendCalls(ctx, channelID, calls[i:i+1], 0)
 			} else {
 				a.sendBatch(ctx, channelID, indexes[:n], calls, results, errs)
 			}

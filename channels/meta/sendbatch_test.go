@@ -60,7 +60,7 @@ func TestSendBatch(t *testing.T) {
 		require.NotEmpty(t, sent, "message %d", i)
 		require.Equal(t, sent[len(sent)-1].MessageID, results[i].PlatformMessageID, "message %d", i)
 		require.Equal(t, "RESPONSE", sent[0].MessagingType)
-		require.Equal(t, "frontdesk:"+out.MessageID.String(), sent[0].Metadata)
+		require.Equal(t, "frontdesk:"+out.MessageID.String(), sent[len(sent)-1].Metadata)
 	}
 	require.Len(t, b.stub.SentTo("psid-3"), 2)
 	require.Equal(t, []graphstub.QuickReply{{ContentType: "text", Title: "Track my order", Payload: "TRACK"}},
