@@ -242,7 +242,9 @@ func TestEchoOfAnEarlierPartConfirmsNothing(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	b.bot.next = func(conversation.FlowState, conversation.BotEvent) conversation.Decision { return conversation.Decision{} }
+	b.bot.next = func(conversation.FlowState, conversation.BotEvent) conversation.Decision {
+		return conversation.Decision{}
+	}
 	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{inbound("m1", "hi")}))
 	var convID int64
 	require.NoError(t, b.pool.QueryRow(ctx, `SELECT id FROM conversations`).Scan(&convID))

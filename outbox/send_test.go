@@ -93,8 +93,12 @@ func TestAgentReplyIsRetriedPastTheResponseWindow(t *testing.T) {
 		pool, _ := storetest.NewDB(t)
 		id := queuedReply(t, pool, author, now.Add(-outbox.ResponseWindow+500*time.Millisecond))
 		sender := &scriptedSender{answers: []func(context.Context) (channels.SendResult, error){
-			func(context.Context) (channels.SendResult, error) { return channels.SendResult{}, errors.New("HTTP 503") },
-			func(context.Context) (channels.SendResult, error) { return channels.SendResult{PlatformMessageID: "m_2"}, nil },
+			func(context.Context) (channels.SendResult, error) {
+				return channels.SendResult{}, errors.New("HTTP 503")
+			},
+			func(context.Context) (channels.SendResult, error) {
+				return channels.SendResult{PlatformMessageID: "m_2"}, nil
+			},
 		}}
 		w := &outbox.SendWorker{Pool: pool, RetryBase: time.Second, NowFunc: func() time.Time { return now },
 			Senders: map[conversation.Platform]channels.Sender{conversation.Messenger: sender}}
@@ -128,7 +132,9 @@ func TestRetryOfASplitMessageSendsOnlyTheRest(t *testing.T) {
 		func(context.Context) (channels.SendResult, error) {
 			return channels.SendResult{}, &channels.PartlySentError{Parts: 1, Err: errors.New("part 2 of 3: HTTP 503")}
 		},
-		func(context.Context) (channels.SendResult, error) { return channels.SendResult{PlatformMessageID: "m_3"}, nil },
+		func(context.Context) (channels.SendResult, error) {
+			return channels.SendResult{PlatformMessageID: "m_3"}, nil
+		},
 	}}
 	w := &outbox.SendWorker{Pool: pool, Senders: map[conversation.Platform]channels.Sender{conversation.Messenger: sender}}
 	require.Error(t, w.Work(context.Background(), sendJob(1, id)), "the job is retried")
