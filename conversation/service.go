@@ -377,7 +377,12 @@ func (s *Service) receiveEcho(ctx context.Context, tx pgx.Tx, ev Inbound, jobs *
 		if !last {
 			return nil // an earlier part of a split message: the last one confirms it
 		}
-		return store.MarkSent(ctx, tx, id, ev.PlatformMessageID, s.nowFn())
+		// At the platform's time for it, which receipts' watermarks compare with.
+		at := ev.Timestamp
+		if at.IsZero() {
+			at = s.nowFn()
+		}
+		return store.MarkSent(ctx, tx, id, ev.PlatformMessageID, at)
 	}
 	now := s.nowFn()
 	conv, err := s.lockEchoConversation(ctx, tx, ev, jobs)

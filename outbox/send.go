@@ -194,11 +194,12 @@ func (w *SendWorker) sendOne(ctx context.Context, attempt, maxAttempts int, d st
 
 // send sends a prepared message on its own.
 func (w *SendWorker) send(ctx context.Context, attempt, maxAttempts int, p preparedSend) error {
+	started := w.now()
 	res, err := p.sender.Send(ctx, p.out)
 	if err != nil {
 		return w.notSent(ctx, attempt, maxAttempts, p, err)
 	}
-	if err := w.markSent(ctx, w.sentMark(p, res)); err != nil {
+	if err := w.markSent(ctx, sentMark(p, res, started)); err != nil {
 		return err
 	}
 	return w.sent(ctx, p)
@@ -231,6 +232,7 @@ func (w *SendWorker) sendMany(ctx context.Context, attempt, maxAttempts int, ds 
 		for j, i := range indexes {
 			outs[j] = prepared[i].out
 		}
+		started := w.now()
 		results, sendErrs := bs.SendBatch(ctx, outs)
 		var marks []store.SentMark
 		var sent []int
@@ -239,7 +241,7 @@ func (w *SendWorker) sendMany(ctx context.Context, attempt, maxAttempts int, ds 
 				errs[i] = w.notSent(ctx, attempt, maxAttempts, prepared[i], sendErrs[j])
 				continue
 			}
-			marks = append(marks, w.sentMark(prepared[i], results[j]))
+			marks = append(marks, sentMark(prepared[i], results[j], started))
 			sent = append(sent, i)
 		}
 		err := w.markSent(ctx, marks...)
@@ -301,8 +303,11 @@ func (w *SendWorker) prepare(ctx context.Context, d store.OutboundDelivery) (p p
 	return preparedSend{d: d, out: out, windowEnd: windowEnd, sender: sender}, true, nil
 }
 
-func (w *SendWorker) sentMark(p preparedSend, res channels.SendResult) store.SentMark {
-	return store.SentMark{ID: p.d.ID, PlatformMessageID: res.PlatformMessageID, At: w.now()}
+// sentMark records p as sent at started, when the call that sent it began:
+// the platform's own time for the message lies after that, and receipts
+// compare their watermark, in the platform's time, with it.
+func sentMark(p preparedSend, res channels.SendResult, started time.Time) store.SentMark {
+	return store.SentMark{ID: p.d.ID, PlatformMessageID: res.PlatformMessageID, At: started}
 }
 
 // sent finishes a send whose "sent" is recorded.
