@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/rivo/uniseg"
 )
 
 // SplitText cuts text into parts no longer than max, measured in bytes of
@@ -12,7 +14,10 @@ import (
 //
 // Longer text is cut at the last whitespace that keeps a part within max;
 // the whitespace at a cut is dropped, all other whitespace is kept. A word
-// longer than max is cut inside the word, never inside a rune. Parts are
+// longer than max is cut inside the word, between two characters as a
+// reader sees them (grapheme clusters: an emoji joined from several, a
+// flag, a letter with its accents stay whole), or, when one such
+// character alone is longer than max, between two runes. Parts are
 // never empty, so whitespace-only text longer than max yields no parts. A
 // part exceeds max only when max is smaller than the rune being placed (max
 // below 4 with byBytes): every part holds at least one rune. A max below 1
@@ -46,6 +51,7 @@ func SplitText(text string, max int, byBytes bool) []string {
 			rest = strings.TrimLeftFunc(rest[i:], unicode.IsSpace)
 		} else {
 			// One word longer than max: cut it.
+			end = graphemeCut(rest, end)
 			part, rest = rest[:end], rest[end:]
 		}
 		if part != "" {
@@ -78,4 +84,23 @@ func splitPrefixEnd(s string, max int, byBytes bool) int {
 		_, end = utf8.DecodeRuneInString(s)
 	}
 	return end
+}
+
+// graphemeCut moves end, a rune boundary in s, back to the last boundary
+// between grapheme clusters at or before it; if the first cluster alone
+// ends after end, end stays.
+func graphemeCut(s string, end int) int {
+	cut, state := 0, -1
+	for rest := s; rest != ""; {
+		var cluster string
+		cluster, rest, _, state = uniseg.FirstGraphemeClusterInString(rest, state)
+		if cut+len(cluster) > end {
+			break
+		}
+		cut += len(cluster)
+	}
+	if cut == 0 {
+		return end
+	}
+	return cut
 }
