@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -195,7 +196,7 @@ func (w *SendWorker) sendOne(ctx context.Context, attempt, maxAttempts int, d st
 // send sends a prepared message on its own.
 func (w *SendWorker) send(ctx context.Context, attempt, maxAttempts int, p preparedSend) error {
 	started := w.now()
-	res, err := p.sender.Send(ctx, p.out)
+	res, err := sendGuarded(ctx, p.sender, p.out)
 	if err != nil {
 		return w.notSent(ctx, attempt, maxAttempts, p, err)
 	}
@@ -233,7 +234,7 @@ func (w *SendWorker) sendMany(ctx context.Context, attempt, maxAttempts int, ds 
 			outs[j] = prepared[i].out
 		}
 		started := w.now()
-		results, sendErrs := bs.SendBatch(ctx, outs)
+		results, sendErrs := sendBatchGuarded(ctx, bs, outs)
 		var marks []store.SentMark
 		var sent []int
 		for j, i := range indexes {
@@ -252,6 +253,42 @@ func (w *SendWorker) sendMany(ctx context.Context, attempt, maxAttempts int, ds 
 		}
 	}
 	return errs
+}
+
+// sendGuarded calls s.Send, turning a panic in it into a permanent error:
+// the message fails, visibly, instead of the process crashing and the
+// message's rescue crashing it again.
+func sendGuarded(ctx context.Context, s channels.Sender, out conversation.Outbound) (res channels.SendResult, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = senderPanicked(ctx, out.Platform, r)
+		}
+	}()
+	return s.Send(ctx, out)
+}
+
+// sendBatchGuarded is sendGuarded for bs.SendBatch: a panic fails every
+// message of the call.
+func sendBatchGuarded(ctx context.Context, bs channels.BatchSender, outs []conversation.Outbound) (results []channels.SendResult, errs []error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := senderPanicked(ctx, outs[0].Platform, r)
+			results, errs = make([]channels.SendResult, len(outs)), make([]error, len(outs))
+			for i := range errs {
+				errs[i] = err
+			}
+		}
+	}()
+	return bs.SendBatch(ctx, outs)
+}
+
+func senderPanicked(ctx context.Context, platform conversation.Platform, r any) error {
+	zerolog.Ctx(ctx).Error().Str("platform", string(platform)).Str("panic", fmt.Sprint(r)).
+		Bytes("stack", debug.Stack()).Msg("Sender panicked")
+	return &channels.PermanentError{
+		Reason: fmt.Sprintf("the %s sender failed unexpectedly (%v); see the log", platform, r),
+		Err:    channels.ErrPermanent,
+	}
 }
 
 // preparedSend is a queued message made ready for its channel's sender.

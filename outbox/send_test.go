@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
@@ -147,4 +148,47 @@ func TestRetryOfASplitMessageSendsOnlyTheRest(t *testing.T) {
 	status, mid := messageState(t, pool, id)
 	require.Equal(t, "sent", status)
 	require.Equal(t, "m_3", *mid)
+}
+
+// A sender that panics fails the message with a reason agents can see; the
+// process goes on.
+func TestPanickingSenderFailsTheMessage(t *testing.T) {
+	t.Parallel()
+	pool, _ := storetest.NewDB(t)
+	id := queuedReply(t, pool, "bot", time.Now())
+	sender := &scriptedSender{answers: []func(context.Context) (channels.SendResult, error){
+		func(context.Context) (channels.SendResult, error) { panic("index out of range [3] with length 3") },
+	}}
+	w := &outbox.SendWorker{Pool: pool, Senders: map[conversation.Platform]channels.Sender{conversation.Messenger: sender}}
+	require.NoError(t, w.Work(context.Background(), sendJob(1, id)), "nothing left to retry")
+	var status, reason string
+	require.NoError(t, pool.QueryRow(context.Background(), `SELECT status, failure_reason FROM messages WHERE id = $1`, id).
+		Scan(&status, &reason))
+	require.Equal(t, "failed", status)
+	require.Contains(t, reason, "the messenger sender failed unexpectedly (index out of range [3] with length 3)")
+}
+
+// panickingBatchSender panics on every batch.
+type panickingBatchSender struct{ scriptedSender }
+
+func (*panickingBatchSender) SendBatch(context.Context, []conversation.Outbound) ([]channels.SendResult, []error) {
+	panic("nil map")
+}
+
+// The dispatcher's batches are guarded the same way.
+func TestPanickingBatchSenderFailsTheMessages(t *testing.T) {
+	t.Parallel()
+	pool, _ := storetest.NewDB(t)
+	ctx := context.Background()
+	id := queuedReply(t, pool, "bot", time.Now())
+	replies, err := store.OutboundsForDelivery(ctx, pool, []int64{id})
+	require.NoError(t, err)
+	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{}) // insert-only
+	require.NoError(t, err)
+	w := &outbox.SendWorker{Pool: pool, Senders: map[conversation.Platform]channels.Sender{conversation.Messenger: &panickingBatchSender{}}}
+	d := outbox.NewDispatcher(ctx, w, jobs, 1, 10*time.Second)
+	d.Dispatch(replies, time.Now().Add(time.Minute))
+	require.NoError(t, d.Close(ctx))
+	status, _ := messageState(t, pool, id)
+	require.Equal(t, "failed", status)
 }
