@@ -28,7 +28,10 @@ import (
 // Each conversation's replies are sent in the order they were dispatched,
 // one after the other; different conversations' at the same time, by a
 // fixed set of senders (long-lived: a new goroutine per send would grow
-// its stack through the HTTP client again every time).
+// its stack through the HTTP client again every time). Once some of a
+// conversation's replies went to River, its later ones go there too while
+// an earlier one is still queued (store.HeldBack): River's workers keep
+// them in order.
 type Dispatcher struct {
 	worker  *SendWorker
 	jobs    *river.Client[pgx.Tx]
@@ -38,6 +41,7 @@ type Dispatcher struct {
 
 	mu      sync.Mutex
 	tails   map[int64]chan struct{} // per conversation: closed when its last dispatched thread is done
+	handed  map[int64]time.Time     // conversations some of whose replies were handed to River, and when
 	queued  int                     // threads in queue
 	closed  bool
 	threads sync.WaitGroup // dispatched and not done
@@ -59,7 +63,7 @@ func NewDispatcher(ctx context.Context, worker *SendWorker, jobs *river.Client[p
 	senders = max(senders, 1)
 	d := &Dispatcher{
 		worker: worker, jobs: jobs, timeout: timeout, base: context.WithoutCancel(ctx),
-		queue: make(chan []dispatchedThread, 4*senders), tails: map[int64]chan struct{}{},
+		queue: make(chan []dispatchedThread, 4*senders), tails: map[int64]chan struct{}{}, handed: map[int64]time.Time{},
 	}
 	for range senders {
 		d.senders.Go(func() {
@@ -217,14 +221,20 @@ func (d *Dispatcher) runTogether(threads []dispatchedThread) {
 		cancel context.CancelFunc
 		next   int // index of the reply to send next
 	}
-	going := make([]*running, len(threads))
-	for i, t := range threads {
-		ctx, cancel := context.WithDeadline(d.base, t.deadline)
-		going[i] = &running{dispatchedThread: t, ctx: ctx, cancel: cancel}
-	}
+	going := make([]*running, 0, len(threads))
 	end := func(r *running) {
 		r.cancel()
 		d.finish(r.dispatchedThread)
+	}
+	for _, t := range threads {
+		ctx, cancel := context.WithDeadline(d.base, t.deadline)
+		r := &running{dispatchedThread: t, ctx: ctx, cancel: cancel}
+		if d.heldBack(r.ctx, t) {
+			d.handOver(r.ctx, t.replies, 0, 0)
+			end(r)
+			continue
+		}
+		going = append(going, r)
 	}
 	for len(going) > 0 {
 		var replies []store.OutboundDelivery
@@ -274,6 +284,52 @@ func (d *Dispatcher) retryDelay(err error) time.Duration {
 	return d.worker.backoff(1)
 }
 
+// heldBack says whether t must follow its conversation's replies handed to
+// River, because one of them is still queued. Only a conversation that had
+// replies handed over is looked up, and it is forgotten once none is left.
+func (d *Dispatcher) heldBack(ctx context.Context, t dispatchedThread) bool {
+	conv := t.replies[0].ConversationID
+	d.mu.Lock()
+	at, handed := d.handed[conv]
+	d.mu.Unlock()
+	if !handed || d.worker.now().Sub(at) > store.HoldBackFor {
+		return false
+	}
+	held, err := store.HeldBack(ctx, d.worker.Pool, conv, t.replies[0].ID)
+	if err != nil {
+		return true // River keeps the order when we cannot tell
+	}
+	if !held {
+		d.mu.Lock()
+		delete(d.handed, conv)
+		d.mu.Unlock()
+	}
+	return held
+}
+
+// handedMax bounds the conversations remembered as having replies handed
+// to River; past it, those handed over longer than store.HoldBackFor ago
+// are forgotten, and if that is not enough, all.
+const handedMax = 100_000
+
+// remember notes that some of conv's replies were handed to River.
+func (d *Dispatcher) remember(conv int64) {
+	now := d.worker.now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.handed) >= handedMax {
+		for c, at := range d.handed {
+			if now.Sub(at) > store.HoldBackFor {
+				delete(d.handed, c)
+			}
+		}
+		if len(d.handed) >= handedMax {
+			clear(d.handed)
+		}
+	}
+	d.handed[conv] = now
+}
+
 // finish ends a thread and forgets its conversation once no later thread
 // waits behind it.
 func (d *Dispatcher) finish(t dispatchedThread) {
@@ -297,6 +353,7 @@ func (d *Dispatcher) handOver(ctx context.Context, replies []store.OutboundDeliv
 	for i, m := range replies {
 		ids[i] = m.ID
 	}
+	d.remember(replies[0].ConversationID)
 	// The dispatch's own deadline may be what ended the try.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()

@@ -173,11 +173,19 @@ func byConversation(msgs []store.OutboundDelivery) [][]store.OutboundDelivery {
 	return threads
 }
 
+// heldBackWait is how long a job waits for an earlier message of its
+// conversation, still queued elsewhere, before looking again.
+const heldBackWait = 2 * time.Second
+
 // sendThread sends one conversation's messages in order, on the given
 // attempt of maxAttempts, stopping at the first that must be retried so
-// none overtakes it.
+// none overtakes it, or that waits for an earlier message still queued
+// (store.OutboundDelivery.HeldBack).
 func (w *SendWorker) sendThread(ctx context.Context, attempt, maxAttempts int, thread []store.OutboundDelivery) error {
 	for _, d := range thread {
+		if d.HeldBack {
+			return river.JobSnooze(heldBackWait)
+		}
 		if err := w.sendOne(ctx, attempt, maxAttempts, d); err != nil {
 			return err
 		}

@@ -192,3 +192,75 @@ func TestPanickingBatchSenderFailsTheMessages(t *testing.T) {
 	status, _ := messageState(t, pool, id)
 	require.Equal(t, "failed", status)
 }
+
+// A River job whose message has an earlier one of its conversation still
+// queued elsewhere waits for it: the shopper reads replies in order.
+func TestJobWaitsForAnEarlierQueuedMessage(t *testing.T) {
+	t.Parallel()
+	pool, _ := storetest.NewDB(t)
+	first := queuedReply(t, pool, "bot", time.Now())
+	second := laterReply(t, pool, first)
+	sender := &scriptedSender{answers: []func(context.Context) (channels.SendResult, error){
+		func(context.Context) (channels.SendResult, error) {
+			return channels.SendResult{PlatformMessageID: "m_1"}, nil
+		},
+		func(context.Context) (channels.SendResult, error) {
+			return channels.SendResult{PlatformMessageID: "m_2"}, nil
+		},
+	}}
+	w := &outbox.SendWorker{Pool: pool, Senders: map[conversation.Platform]channels.Sender{conversation.Messenger: sender}}
+
+	err := w.Work(context.Background(), sendJob(1, second))
+	_, snoozed := errors.AsType[*river.JobSnoozeError](err)
+	require.True(t, snoozed, "got %v", err)
+	require.Empty(t, sender.got)
+
+	require.NoError(t, w.Work(context.Background(), sendJob(1, first)))
+	require.NoError(t, w.Work(context.Background(), sendJob(2, second)))
+	require.Equal(t, []conversation.MessageID{conversation.MessageID(first), conversation.MessageID(second)},
+		[]conversation.MessageID{sender.got[0].MessageID, sender.got[1].MessageID})
+}
+
+// When a reply must be retried, the dispatcher hands it to River, and the
+// conversation's next reply follows it there instead of overtaking it.
+func TestDispatcherKeepsOrderBehindARetry(t *testing.T) {
+	t.Parallel()
+	pool, _ := storetest.NewDB(t)
+	ctx := context.Background()
+	first := queuedReply(t, pool, "bot", time.Now())
+	second := laterReply(t, pool, first)
+	// Claimed by this process, as the bot's replies are when written.
+	_, err := pool.Exec(ctx, `UPDATE messages SET rescue_at = now() + interval '1 minute' WHERE direction = 'out'`)
+	require.NoError(t, err)
+	sender := &scriptedSender{answers: []func(context.Context) (channels.SendResult, error){
+		func(context.Context) (channels.SendResult, error) {
+			return channels.SendResult{}, errors.New("HTTP 503")
+		},
+	}}
+	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{}) // insert-only
+	require.NoError(t, err)
+	w := &outbox.SendWorker{Pool: pool, Senders: map[conversation.Platform]channels.Sender{conversation.Messenger: sender}}
+	d := outbox.NewDispatcher(ctx, w, jobs, 1, 10*time.Second)
+	for _, id := range []int64{first, second} {
+		replies, err := store.OutboundsForDelivery(ctx, pool, []int64{id})
+		require.NoError(t, err)
+		d.Dispatch(replies, time.Now().Add(time.Minute))
+	}
+	require.NoError(t, d.Close(ctx))
+	require.Len(t, sender.got, 1, "the second reply was not sent before the first")
+	var handed int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM river_job, jsonb_array_elements_text(args->'message_ids') AS id
+		WHERE kind = 'send_messages' AND id::bigint = ANY($1)`, []int64{first, second}).Scan(&handed))
+	require.Equal(t, 2, handed, "both are River's now")
+}
+
+// laterReply writes a queued outbound message after message earlier, in
+// its conversation.
+func laterReply(t *testing.T, pool *pgxpool.Pool, earlier int64) int64 {
+	t.Helper()
+	var id int64
+	require.NoError(t, pool.QueryRow(context.Background(), `INSERT INTO messages (conversation_id, direction, author, kind,
+		platform, body, status) SELECT conversation_id, 'out', 'bot', 'message', platform, 'and another thing', 'queued'
+		FROM messages WHERE id = $1 RETURNING id`, earlier).Scan(&id))
+	return id
+}

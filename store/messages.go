@@ -125,19 +125,35 @@ type OutboundDelivery struct {
 	// PartsSent counts the platform messages of a split message an
 	// earlier try delivered (MarkPartsSent).
 	PartsSent int
+	// HeldBack says an earlier outbound message of the conversation, not
+	// among those loaded with this one, is still queued (queuedBefore):
+	// this one must wait for it.
+	HeldBack bool
 }
+
+// HoldBackFor bounds how long an outbound message still queued holds back
+// the later ones of its conversation, which keep their order while it is
+// retried; past it, they go without it.
+const HoldBackFor = 10 * time.Minute
+
+// queuedBefore is true when an outbound message of conversation m older
+// than m, not among $1, was written within HoldBackFor and is still queued.
+const queuedBefore = `EXISTS (SELECT 1 FROM messages e
+	WHERE e.conversation_id = m.conversation_id AND e.id < m.id AND e.direction = 'out'
+	AND e.status = 'queued' AND e.id <> ALL($1) AND e.created_at > now() - $2::interval)`
 
 // OutboundsForDelivery loads outbound messages with their addressing, in
 // the order of ids. Ids that name no outbound message are left out.
 func OutboundsForDelivery(ctx context.Context, db DBTX, ids []int64) ([]OutboundDelivery, error) {
 	rows, err := db.Query(ctx, `SELECT m.id, m.conversation_id, m.author, m.platform, m.body, m.attachments,
-			m.quick_replies, m.status, i.channel_id, i.external_id, c.last_inbound_at, c.status, m.parts_sent
+			m.quick_replies, m.status, i.channel_id, i.external_id, c.last_inbound_at, c.status, m.parts_sent,
+			m.status = 'queued' AND `+queuedBefore+`
 		FROM unnest($1::bigint[]) WITH ORDINALITY AS wanted(id, n)
 		JOIN messages m ON m.id = wanted.id
 		JOIN conversations c ON c.id = m.conversation_id
 		JOIN identities i ON i.id = c.identity_id
 		WHERE m.direction = 'out'
-		ORDER BY wanted.n`, ids)
+		ORDER BY wanted.n`, ids, HoldBackFor)
 	if err != nil {
 		return nil, fmt.Errorf("load outbound messages: %w", interpret(err))
 	}
@@ -145,13 +161,25 @@ func OutboundsForDelivery(ctx context.Context, db DBTX, ids []int64) ([]Outbound
 		var d OutboundDelivery
 		m := &d.Message
 		err := row.Scan(&m.ID, &m.ConversationID, &m.Author, &m.Platform, &m.Body, &m.Attachments, &m.QuickReplies,
-			&m.Status, &d.ChannelID, &d.RecipientID, &d.LastInboundAt, &d.ConversationStatus, &d.PartsSent)
+			&m.Status, &d.ChannelID, &d.RecipientID, &d.LastInboundAt, &d.ConversationStatus, &d.PartsSent, &d.HeldBack)
 		return d, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load outbound messages: %w", interpret(err))
 	}
 	return out, nil
+}
+
+// HeldBack says whether an outbound message of the conversation older than
+// message id is still queued (see OutboundDelivery.HeldBack).
+func HeldBack(ctx context.Context, db DBTX, conversationID, id int64) (bool, error) {
+	var held bool
+	err := db.QueryRow(ctx, `SELECT `+queuedBefore+` FROM (SELECT $3::bigint AS conversation_id, $4::bigint AS id) m`,
+		[]int64{}, HoldBackFor, conversationID, id).Scan(&held)
+	if err != nil {
+		return false, fmt.Errorf("check earlier queued messages: %w", interpret(err))
+	}
+	return held, nil
 }
 
 // MarkPartsSent records that the first parts platform messages of a

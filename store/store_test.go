@@ -260,3 +260,45 @@ func TestWithDatabaseKeepsTheServerSettings(t *testing.T) {
 		}
 	}
 }
+
+// A queued outbound message holds back the later ones of its conversation
+// that are loaded without it, until it is sent or HoldBackFor has passed.
+func TestHeldBack(t *testing.T) {
+	t.Parallel()
+	tx := storetest.Tx(t)
+	ctx := context.Background()
+	conv := storetest.OpenConversation(t, tx, "psid-1")
+	other := storetest.OpenConversation(t, tx, "psid-2")
+	queued := func(convID int64) int64 {
+		id, _, err := store.InsertMessage(ctx, tx, store.NewMessage{ConversationID: convID, Direction: "out",
+			Author: "bot", Kind: "message", Platform: "messenger", Body: "hello", Status: "queued"}, time.Now())
+		require.NoError(t, err)
+		return id
+	}
+	first, elsewhere, second := queued(conv.ID), queued(other.ID), queued(conv.ID)
+	heldBack := func(ids ...int64) []bool {
+		got, err := store.OutboundsForDelivery(ctx, tx, ids)
+		require.NoError(t, err)
+		held := make([]bool, len(got))
+		for i, d := range got {
+			held[i] = d.HeldBack
+		}
+		return held
+	}
+	require.Equal(t, []bool{true, false}, heldBack(second, elsewhere))
+	require.Equal(t, []bool{false, false}, heldBack(first, second), "loaded together, they go in order")
+	held, err := store.HeldBack(ctx, tx, conv.ID, second)
+	require.NoError(t, err)
+	require.True(t, held)
+
+	_, err = tx.Exec(ctx, `UPDATE messages SET created_at = now() - $2::interval WHERE id = $1`, first, store.HoldBackFor+time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, []bool{false}, heldBack(second), "not past HoldBackFor")
+	_, err = tx.Exec(ctx, `UPDATE messages SET created_at = now() WHERE id = $1`, first)
+	require.NoError(t, err)
+	require.NoError(t, store.MarkSent(ctx, tx, first, "m_1", time.Now()))
+	require.Equal(t, []bool{false}, heldBack(second), "sent")
+	held, err = store.HeldBack(ctx, tx, conv.ID, second)
+	require.NoError(t, err)
+	require.False(t, held)
+}
