@@ -69,15 +69,15 @@ func TestSendAcceptedAtTheDeadlineIsRecorded(t *testing.T) {
 	t.Parallel()
 	pool, _ := storetest.NewDB(t)
 	id := queuedReply(t, pool, "bot", time.Now())
+	ctx, timeUp := context.WithCancelCause(context.Background())
+	defer timeUp(nil)
 	sender := &scriptedSender{answers: []func(context.Context) (channels.SendResult, error){
-		func(ctx context.Context) (channels.SendResult, error) {
-			<-ctx.Done() // the platform answers as the deadline passes
+		func(context.Context) (channels.SendResult, error) {
+			timeUp(context.DeadlineExceeded) // the platform answers as the deadline passes
 			return channels.SendResult{PlatformMessageID: "m_1"}, nil
 		},
 	}}
 	w := &outbox.SendWorker{Pool: pool, Senders: map[conversation.Platform]channels.Sender{conversation.Messenger: sender}}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
 	require.NoError(t, w.Work(ctx, sendJob(1, id)))
 	status, mid := messageState(t, pool, id)
 	require.Equal(t, "sent", status)
