@@ -124,7 +124,12 @@ func (w *SendWorker) backoff(attempt int) time.Duration {
 // our commit — the platform offers no idempotency key to close that gap.
 // When some conversation's send must be retried, the job returns that
 // error and its retry sends only what is still queued.
-func (w *SendWorker) Work(ctx context.Context, job *river.Job[store.SendArgs]) error {
+func (w *SendWorker) Work(ctx context.Context, job *river.Job[store.SendArgs]) (err error) {
+	defer func() {
+		if _, snoozed := errors.AsType[*river.JobSnoozeError](err); err != nil && !snoozed && job.Attempt >= job.MaxAttempts {
+			w.giveUp(ctx, job, err)
+		}
+	}()
 	msgs, err := store.OutboundsForDelivery(ctx, w.Pool, job.Args.MessageIDs)
 	if err != nil {
 		return err
@@ -154,6 +159,23 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[store.SendArgs]) e
 		}
 	}
 	return snooze
+}
+
+// giveUp fails, visibly, what is still queued of a job River will not run
+// again: its last attempt failed other than by a send the platform
+// refused (which notSent records), the database being unreachable, say.
+func (w *SendWorker) giveUp(ctx context.Context, job *river.Job[store.SendArgs], cause error) {
+	log := zerolog.Ctx(ctx)
+	ctx, cancel := recording(ctx)
+	defer cancel()
+	reason := fmt.Sprintf("gave up after %d attempts: %s", job.Attempt, cause)
+	failed, err := store.MarkQueuedFailed(ctx, w.Pool, job.Args.MessageIDs, reason)
+	if err != nil {
+		log.Error().Err(err).AnErr("cause", cause).Int("messages", len(job.Args.MessageIDs)).
+			Msg("Could not fail the messages of a send job River gave up on: they stay queued")
+		return
+	}
+	log.Warn().Err(cause).Int64("failed", failed).Msg("Send job gave up; its unsent messages failed")
 }
 
 // byConversation splits messages into each conversation's, keeping their

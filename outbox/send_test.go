@@ -264,3 +264,26 @@ func laterReply(t *testing.T, pool *pgxpool.Pool, earlier int64) int64 {
 		FROM messages WHERE id = $1 RETURNING id`, earlier).Scan(&id))
 	return id
 }
+
+// When the last attempt River will make fails before anything was sent
+// (here: its time is up before it reads the messages), what is still
+// queued fails, visibly, instead of staying queued with no job left.
+func TestLastAttemptThatFailsFailsTheMessages(t *testing.T) {
+	t.Parallel()
+	pool, _ := storetest.NewDB(t)
+	id := queuedReply(t, pool, "bot", time.Now())
+	w := &outbox.SendWorker{Pool: pool, Senders: map[conversation.Platform]channels.Sender{conversation.Messenger: &scriptedSender{}}}
+	timeUp, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, try := range []struct {
+		attempt int
+		want    string
+	}{{24, "queued"}, {25, "failed"}} {
+		require.Error(t, w.Work(timeUp, sendJob(try.attempt, id)))
+		status, _ := messageState(t, pool, id)
+		require.Equal(t, try.want, status, "attempt %d of 25", try.attempt)
+	}
+	var reason string
+	require.NoError(t, pool.QueryRow(context.Background(), `SELECT failure_reason FROM messages WHERE id = $1`, id).Scan(&reason))
+	require.Contains(t, reason, "gave up after 25 attempts")
+}

@@ -260,12 +260,19 @@ const markSentArraysSQL = `UPDATE messages m SET status = 'sent', sent_at = s.at
 
 // MarkFailed records why an outbound message will not be delivered.
 func MarkFailed(ctx context.Context, db DBTX, id int64, reason string) error {
-	_, err := db.Exec(ctx, `UPDATE messages SET status = 'failed', failure_reason = $2
-		WHERE id = $1 AND status = 'queued'`, id, reason)
+	_, err := MarkQueuedFailed(ctx, db, []int64{id}, reason)
+	return err
+}
+
+// MarkQueuedFailed is MarkFailed for those of ids still queued, and
+// returns how many it failed.
+func MarkQueuedFailed(ctx context.Context, db DBTX, ids []int64, reason string) (int64, error) {
+	tag, err := db.Exec(ctx, `UPDATE messages SET status = 'failed', failure_reason = $2
+		WHERE id = ANY($1) AND status = 'queued'`, ids, reason)
 	if err != nil {
-		return fmt.Errorf("mark message failed: %w", err)
+		return 0, fmt.Errorf("mark messages failed: %w", interpret(err))
 	}
-	return nil
+	return tag.RowsAffected(), nil
 }
 
 // statusRank orders outbound statuses; receipts only ever move a message forward.
