@@ -160,7 +160,7 @@ func (s *Service) applyEvents(ctx context.Context, events []Inbound, pipelined, 
 			case KindEcho:
 				err = s.receiveEcho(ctx, p, ev, &jobs)
 			case KindDeleted:
-				_, err = store.MarkDeleted(ctx, p, string(ev.Platform), ev.PlatformMessageID)
+				err = s.receiveDeleted(ctx, p, ev, &jobs)
 			default:
 				zerolog.Ctx(ctx).Debug().Str("kind", string(ev.Kind)).Msg("Skipping unknown event kind")
 			}
@@ -406,6 +406,32 @@ func (s *Service) receiveEcho(ctx context.Context, tx pgx.Tx, ev Inbound, jobs *
 		PlatformTime:      timePtr(ev.Timestamp),
 		SentAt:            sentAt,
 	}, now)
+	return err
+}
+
+// receiveDeleted removes what a message the shopper unsent said. A message
+// not stored yet (its webhook failed and will come again) is stored as
+// deleted already, so that it then arrives as a duplicate: its text is not
+// kept and the bot does not answer it.
+func (s *Service) receiveDeleted(ctx context.Context, tx pgx.Tx, ev Inbound, jobs *jobBatch) error {
+	n, err := store.MarkDeleted(ctx, tx, string(ev.Platform), ev.PlatformMessageID)
+	if err != nil || n > 0 {
+		return err
+	}
+	conv, err := s.lockEchoConversation(ctx, tx, ev, jobs)
+	if err != nil {
+		return err
+	}
+	_, _, err = store.InsertMessage(ctx, tx, store.NewMessage{
+		ConversationID:    conv.ID,
+		Direction:         string(In),
+		Author:            string(AuthorCustomer),
+		Kind:              string(KindMessage),
+		Platform:          string(ev.Platform),
+		PlatformMessageID: ev.PlatformMessageID,
+		Status:            string(MessageDeleted),
+		PlatformTime:      timePtr(ev.Timestamp),
+	}, s.nowFn())
 	return err
 }
 

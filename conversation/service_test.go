@@ -286,6 +286,30 @@ func TestOutboundMetadata(t *testing.T) {
 	}
 }
 
+// A message unsent before its own webhook got through (it failed and came
+// again) is not stored with its text, and the bot does not answer it.
+func TestUnsendBeforeTheMessage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	b.bot.next = func(conversation.FlowState, conversation.BotEvent) conversation.Decision {
+		return conversation.Decision{Replies: []conversation.Reply{{Text: "hello"}}}
+	}
+	unsend := inbound("m1", "")
+	unsend.Kind = conversation.KindDeleted
+	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{unsend}))
+	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{inbound("m1", "my card number is 4111…")}))
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM messages`), "no reply")
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM messages WHERE platform_message_id = 'm1' AND status = 'deleted' AND body = ''`))
+
+	// An unsend after the message removes its text, as before.
+	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{inbound("m2", "hi")}))
+	unsend.PlatformMessageID = "m2"
+	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{unsend}))
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM messages WHERE platform_message_id = 'm2' AND status = 'deleted' AND body = ''`))
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM conversations`))
+}
+
 // TestDuplicateBeforeNewMessageOfOneShopper redelivers a stored message in
 // one webhook with the shopper's next message. The transaction holds the
 // first back and decides the second as if the first were new; finding it
