@@ -43,8 +43,9 @@ func (h *WebhookHandlers) Verify(c *fiber.Ctx) error {
 
 // Receive handles a webhook delivery (POST). It answers 200 only after what
 // the body carried is committed: a signature failure stores nothing (401
-// when missing, 403 when wrong), nor does a compressed body (415), a storage failure answers 500 so the
-// platform redelivers, and an unreadable body is quarantined and answered
+// when missing, 403 when wrong), nor does a compressed body (415); a
+// storage failure answers 500 so the platform redelivers, and an
+// unreadable body is quarantined and answered
 // 200 because redelivering it would not make it readable. A body with
 // some unreadable entries is quarantined too, and its readable events are
 // stored as usual.
