@@ -52,6 +52,11 @@ func (b *testBundle) count(t *testing.T, sql string, args ...any) int {
 	return n
 }
 
+// greet answers every message with "hello".
+func greet(conversation.FlowState, conversation.BotEvent) conversation.Decision {
+	return conversation.Decision{Replies: []conversation.Reply{{Text: "hello"}}}
+}
+
 func inbound(mid, text string) conversation.Inbound {
 	return conversation.Inbound{Kind: conversation.KindMessage, Platform: conversation.Messenger,
 		ChannelID: "page", SenderID: "psid", PlatformMessageID: mid, Text: text, Timestamp: time.Now()}
@@ -198,9 +203,7 @@ func TestReactionAfterResolutionReopensNothing(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	b.bot.next = func(conversation.FlowState, conversation.BotEvent) conversation.Decision {
-		return conversation.Decision{Replies: []conversation.Reply{{Text: "hello"}}}
-	}
+	b.bot.next = greet
 	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{inbound("m1", "hi")}))
 	asked := len(b.bot.seen)
 	for i, resolvedAgo := range []string{"1 hour", "30 days"} {
@@ -222,9 +225,7 @@ func TestReactionAfterResolutionReopensNothing(t *testing.T) {
 func TestStandbyMessageIsStoredNotAnswered(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.bot.next = func(conversation.FlowState, conversation.BotEvent) conversation.Decision {
-		return conversation.Decision{Replies: []conversation.Reply{{Text: "hello"}}}
-	}
+	b.bot.next = greet
 	ev := inbound("m1", "is anyone there?")
 	ev.Standby = true
 	require.NoError(t, b.svc.Receive(context.Background(), []conversation.Inbound{ev}))
@@ -292,9 +293,7 @@ func TestUnsendBeforeTheMessage(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	b.bot.next = func(conversation.FlowState, conversation.BotEvent) conversation.Decision {
-		return conversation.Decision{Replies: []conversation.Reply{{Text: "hello"}}}
-	}
+	b.bot.next = greet
 	unsend := inbound("m1", "")
 	unsend.Kind = conversation.KindDeleted
 	require.NoError(t, b.svc.Receive(ctx, []conversation.Inbound{unsend}))
