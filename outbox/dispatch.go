@@ -355,7 +355,7 @@ func (d *Dispatcher) handOver(ctx context.Context, replies []store.OutboundDeliv
 	}
 	d.remember(replies[0].ConversationID)
 	// The dispatch's own deadline may be what ended the try.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	ctx, cancel := recording(ctx)
 	defer cancel()
 	_, err := queueSends(ctx, d.worker.Pool, d.jobs, store.SendArgs{Tried: tried},
 		&river.InsertOpts{ScheduledAt: d.worker.now().Add(delay)}, func(tx pgx.Tx) ([]int64, error) {

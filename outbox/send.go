@@ -59,9 +59,10 @@ const (
 	markLinger  = 5 * time.Millisecond
 )
 
-// markTimeout bounds recording what a send did. It is not the send's own
-// deadline: a send the platform accepted just before that deadline must
-// still be recorded, or the message would count as unsent and go out again.
+// markTimeout bounds recording what a send did, or handing it to River. It
+// is not the send's own deadline: a send the platform accepted just before
+// that deadline must still be recorded, or the message would count as
+// unsent and go out again.
 const markTimeout = 10 * time.Second
 
 // recording returns the context to record what a send did in.
@@ -289,36 +290,35 @@ func (w *SendWorker) sendMany(ctx context.Context, attempt, maxAttempts int, ds 
 // the message fails, visibly, instead of the process crashing and the
 // message's rescue crashing it again.
 func sendGuarded(ctx context.Context, s channels.Sender, out conversation.Outbound) (res channels.SendResult, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = senderPanicked(ctx, out.Platform, r)
-		}
-	}()
+	defer failOnPanic(ctx, out.Platform, func(panicked error) { err = panicked })
 	return s.Send(ctx, out)
 }
 
 // sendBatchGuarded is sendGuarded for bs.SendBatch: a panic fails every
 // message of the call.
 func sendBatchGuarded(ctx context.Context, bs channels.BatchSender, outs []conversation.Outbound) (results []channels.SendResult, errs []error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err := senderPanicked(ctx, outs[0].Platform, r)
-			results, errs = make([]channels.SendResult, len(outs)), make([]error, len(outs))
-			for i := range errs {
-				errs[i] = err
-			}
+	defer failOnPanic(ctx, outs[0].Platform, func(panicked error) {
+		results, errs = make([]channels.SendResult, len(outs)), make([]error, len(outs))
+		for i := range errs {
+			errs[i] = panicked
 		}
-	}()
+	})
 	return bs.SendBatch(ctx, outs)
 }
 
-func senderPanicked(ctx context.Context, platform conversation.Platform, r any) error {
+// failOnPanic, deferred by a call to a sender, recovers from a panic in it,
+// logs it with its stack and gives fail the permanent error it becomes.
+func failOnPanic(ctx context.Context, platform conversation.Platform, fail func(error)) {
+	r := recover()
+	if r == nil {
+		return
+	}
 	zerolog.Ctx(ctx).Error().Str("platform", string(platform)).Str("panic", fmt.Sprint(r)).
 		Bytes("stack", debug.Stack()).Msg("Sender panicked")
-	return &channels.PermanentError{
+	fail(&channels.PermanentError{
 		Reason: fmt.Sprintf("the %s sender failed unexpectedly (%v); see the log", platform, r),
 		Err:    channels.ErrPermanent,
-	}
+	})
 }
 
 // preparedSend is a queued message made ready for its channel's sender.
