@@ -47,8 +47,8 @@ type WebhookAdapter interface {
 	// It returns an error wrapping ErrSignature when the check fails.
 	Verify(signature string, body []byte) error
 	// Parse turns a verified body into normalized events. Events of kinds
-	// Frontdesk does not use are conversation.KindUnused, not errors, and
-	// the webhook handler drops them. A *MalformedError
+	// Frontdesk does not use are conversation.KindUnused, not errors; the
+	// conversation service logs and skips them. A *MalformedError
 	// comes with the events that could be read; any other error means the
 	// body is not a webhook payload at all.
 	Parse(body []byte) ([]conversation.Inbound, error)

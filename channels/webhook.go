@@ -81,7 +81,7 @@ func (h *WebhookHandlers) Receive(c *fiber.Ctx) error {
 			return c.SendString("EVENT_RECEIVED")
 		}
 	}
-	if err := h.Receiver.Receive(ctx, withoutUnused(log, events)); err != nil {
+	if err := h.Receiver.Receive(ctx, events); err != nil {
 		if errors.Is(err, context.Canceled) {
 			log.Debug().Err(err).Msg("Webhook abandoned by the caller")
 		} else {
@@ -90,19 +90,4 @@ func (h *WebhookHandlers) Receive(c *fiber.Ctx) error {
 		return c.Status(fiber.StatusInternalServerError).SendString("not stored")
 	}
 	return c.SendString("EVENT_RECEIVED")
-}
-
-// withoutUnused drops the events of kinds Frontdesk does not use, noting
-// each at debug level.
-func withoutUnused(log zerolog.Logger, events []conversation.Inbound) []conversation.Inbound {
-	kept := events[:0]
-	for _, ev := range events {
-		if ev.Kind == conversation.KindUnused {
-			log.Debug().Str("platform", string(ev.Platform)).Bool("standby", ev.Standby).
-				Msg("Skipping an event of a kind Frontdesk does not use")
-			continue
-		}
-		kept = append(kept, ev)
-	}
-	return kept
 }

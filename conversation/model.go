@@ -66,7 +66,7 @@ const (
 	// KindDeleted says the shopper unsent the message PlatformMessageID.
 	KindDeleted InboundKind = "deleted"
 	// KindUnused is an event of a kind Frontdesk does not use (a handover,
-	// an opt-in, a referral…). The webhook handler logs and drops it.
+	// an opt-in, a referral…). The service logs it at debug and skips it.
 	KindUnused InboundKind = "unused"
 )
 

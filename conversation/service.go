@@ -161,8 +161,9 @@ func (s *Service) applyEvents(ctx context.Context, events []Inbound, pipelined, 
 				err = s.receiveEcho(ctx, p, ev, &jobs)
 			case KindDeleted:
 				err = s.receiveDeleted(ctx, p, ev, &jobs)
-			default:
-				zerolog.Ctx(ctx).Debug().Str("kind", string(ev.Kind)).Msg("Skipping unknown event kind")
+			default: // KindUnused, or a kind this version does not know
+				zerolog.Ctx(ctx).Debug().Str("kind", string(ev.Kind)).Str("platform", string(ev.Platform)).
+					Bool("standby", ev.Standby).Msg("Skipping an event of a kind Frontdesk does not use")
 			}
 			if err != nil {
 				return fmt.Errorf("apply %s event: %w", ev.Kind, err)
