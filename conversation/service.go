@@ -374,25 +374,18 @@ func (s *Service) receiveReceipt(ctx context.Context, tx pgx.Tx, ev Inbound) err
 // sends only confirm the platform id; anything else was written by a person
 // in Meta's inbox and is stored as an agent message, never answered.
 func (s *Service) receiveEcho(ctx context.Context, tx pgx.Tx, ev Inbound, jobs *jobBatch) error {
+	now := s.nowFn()
+	// Sent at the platform's time, which receipts' watermarks compare with.
+	sentAt := cmp.Or(ev.Timestamp, now)
 	if id, last, ours := ParseOutboundMetadata(ev.Metadata); ours {
 		if !last {
 			return nil // an earlier part of a split message: the last one confirms it
 		}
-		// At the platform's time for it, which receipts' watermarks compare with.
-		at := ev.Timestamp
-		if at.IsZero() {
-			at = s.nowFn()
-		}
-		return store.MarkSent(ctx, tx, id, ev.PlatformMessageID, at)
+		return store.MarkSent(ctx, tx, id, ev.PlatformMessageID, sentAt)
 	}
-	now := s.nowFn()
 	conv, err := s.lockEchoConversation(ctx, tx, ev, jobs)
 	if err != nil {
 		return err
-	}
-	sentAt := timePtr(ev.Timestamp)
-	if sentAt == nil {
-		sentAt = &now
 	}
 	_, _, err = store.InsertMessage(ctx, tx, store.NewMessage{
 		ConversationID:    conv.ID,
@@ -405,7 +398,7 @@ func (s *Service) receiveEcho(ctx context.Context, tx pgx.Tx, ev Inbound, jobs *
 		Attachments:       ev.Attachments,
 		Status:            string(MessageSent),
 		PlatformTime:      timePtr(ev.Timestamp),
-		SentAt:            sentAt,
+		SentAt:            &sentAt,
 	}, now)
 	return err
 }
