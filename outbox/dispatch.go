@@ -295,7 +295,7 @@ func (d *Dispatcher) heldBack(ctx context.Context, t dispatchedThread) bool {
 	if !handed || d.worker.now().Sub(at) > store.HoldBackFor {
 		return false
 	}
-	held, err := store.HeldBack(ctx, d.worker.Pool, conv, t.replies[0].ID)
+	held, err := store.HeldBack(ctx, d.worker.Pool, t.replies[0].ID)
 	if err != nil {
 		return true // River keeps the order when we cannot tell
 	}

@@ -170,12 +170,12 @@ func OutboundsForDelivery(ctx context.Context, db DBTX, ids []int64) ([]Outbound
 	return out, nil
 }
 
-// HeldBack says whether an outbound message of the conversation older than
-// message id is still queued (see OutboundDelivery.HeldBack).
-func HeldBack(ctx context.Context, db DBTX, conversationID, id int64) (bool, error) {
+// HeldBack says whether an outbound message of message id's conversation,
+// older than it, is still queued (see OutboundDelivery.HeldBack).
+func HeldBack(ctx context.Context, db DBTX, id int64) (bool, error) {
 	var held bool
-	err := db.QueryRow(ctx, `SELECT `+queuedBefore+` FROM (SELECT $3::bigint AS conversation_id, $4::bigint AS id) m`,
-		[]int64{}, HoldBackFor, conversationID, id).Scan(&held)
+	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM messages m WHERE m.id = $3 AND `+queuedBefore+`)`,
+		[]int64{}, HoldBackFor, id).Scan(&held)
 	if err != nil {
 		return false, fmt.Errorf("check earlier queued messages: %w", interpret(err))
 	}

@@ -287,7 +287,7 @@ func TestHeldBack(t *testing.T) {
 	}
 	require.Equal(t, []bool{true, false}, heldBack(second, elsewhere))
 	require.Equal(t, []bool{false, false}, heldBack(first, second), "loaded together, they go in order")
-	held, err := store.HeldBack(ctx, tx, conv.ID, second)
+	held, err := store.HeldBack(ctx, tx, second)
 	require.NoError(t, err)
 	require.True(t, held)
 
@@ -298,7 +298,7 @@ func TestHeldBack(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, store.MarkSent(ctx, tx, first, "m_1", time.Now()))
 	require.Equal(t, []bool{false}, heldBack(second), "sent")
-	held, err = store.HeldBack(ctx, tx, conv.ID, second)
+	held, err = store.HeldBack(ctx, tx, second)
 	require.NoError(t, err)
 	require.False(t, held)
 }
