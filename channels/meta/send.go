@@ -203,10 +203,11 @@ func sendMessageID(res facebook.Result) (string, error) {
 // sendPartError says which part of a split message failed, keeping the
 // error's class, and, past the first, that i parts were sent.
 func sendPartError(err error, i, n int) error {
-	prefix := fmt.Sprintf("part %d of %d: ", i+1, n)
+	earlier := ""
 	if i > 0 {
-		prefix = fmt.Sprintf("part %d of %d (earlier parts were sent): ", i+1, n)
+		earlier = " (earlier parts were sent)"
 	}
+	prefix := fmt.Sprintf("part %d of %d%s: ", i+1, n, earlier)
 	var perm *channels.PermanentError
 	var retry *channels.RetryAfterError
 	switch {
