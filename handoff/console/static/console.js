@@ -53,9 +53,10 @@
   var refreshTimer = null;
   var refreshing = false;
   var again = false;
-  // A form was submitted and its answer is on its way: a reload now would
-  // cancel that navigation, and with it the action's notice.
-  var submitting = false;
+  // A form was submitted and its answer is on its way (the submit handler
+  // below marks it): a reload now would cancel that navigation, and with it
+  // the action's notice.
+  function submitting() { return document.querySelector('form[data-sent]') !== null; }
 
   function scheduleRefresh() {
     if (refreshTimer) return;
@@ -118,7 +119,7 @@
         var box = document.getElementById(id);
         return box && box.value.trim();
       });
-      if (!unsent && !submitting) location.reload();
+      if (!unsent && !submitting()) location.reload();
     }
   }
 
@@ -261,8 +262,7 @@
     var form = e.target;
     if (form.dataset.sent) { e.preventDefault(); return; }
     form.dataset.sent = '1';
-    submitting = true;
-    setTimeout(function () { delete form.dataset.sent; submitting = false; }, 5000);
+    setTimeout(function () { delete form.dataset.sent; }, 5000);
   });
 
   // --- Start -------------------------------------------------------------
