@@ -15,7 +15,9 @@ import (
 // shoppers' messages (apply) and sends them together, in one round trip,
 // just before any other statement — so that one sees their effects — and
 // before the commit. A shared transaction applies dozens of messages, and
-// a round trip per message cost more than the statements.
+// a round trip per message cost more than the statements. Messages of
+// distinct conversations go as one statement over arrays
+// (store.QueueApplyInboundMany).
 //
 // Holding a message back means deciding the next message of the same
 // shopper before knowing whether the first was a duplicate; the
@@ -30,15 +32,14 @@ import (
 type pipeline struct {
 	*store.LazyTx
 	on      bool
-	batch   pgx.Batch
-	pending []*pendingApply
+	pending []pendingApply
 }
 
 type pendingApply struct {
-	conversationID int64
-	quiet          bool
-	applied        store.Applied
-	then           func(store.Applied) error
+	ev    store.InboundEvent
+	now   time.Time
+	quiet bool
+	then  func(store.Applied) error
 }
 
 var errAppliedOutOfTurn = errors.New("a message held back turned out to be a duplicate after a later one was decided")
@@ -54,13 +55,7 @@ func (p *pipeline) apply(ctx context.Context, ev store.InboundEvent, now time.Ti
 		}
 		return then(a)
 	}
-	a := &pendingApply{conversationID: ev.Message.ConversationID, quiet: quiet, then: then}
-	if err := store.QueueApplyInbound(&p.batch, ev, now, func(applied store.Applied) {
-		a.applied = applied
-	}); err != nil {
-		return err
-	}
-	p.pending = append(p.pending, a)
+	p.pending = append(p.pending, pendingApply{ev: ev, now: now, quiet: quiet, then: then})
 	return nil
 }
 
@@ -83,12 +78,23 @@ func (p *pipeline) quiet() bool {
 	if len(p.pending) == 0 {
 		return false
 	}
-	seen := make(map[int64]bool, len(p.pending))
 	for _, a := range p.pending {
-		if !a.quiet || seen[a.conversationID] {
+		if !a.quiet {
 			return false
 		}
-		seen[a.conversationID] = true
+	}
+	return p.oneEachConversation()
+}
+
+// oneEachConversation says whether no two statements held back apply
+// messages of one conversation.
+func (p *pipeline) oneEachConversation() bool {
+	seen := make(map[int64]bool, len(p.pending))
+	for _, a := range p.pending {
+		if seen[a.ev.Message.ConversationID] {
+			return false
+		}
+		seen[a.ev.Message.ConversationID] = true
 	}
 	return true
 }
@@ -100,9 +106,12 @@ func (p *pipeline) send(ctx context.Context, commit bool) error {
 		return nil
 	}
 	pending := p.pending
+	applied := make([]store.Applied, len(pending))
+	var batch pgx.Batch
+	if err := p.queue(&batch, applied); err != nil {
+		return err
+	}
 	p.pending = nil
-	batch := p.batch
-	p.batch = pgx.Batch{}
 	var err error
 	if commit {
 		err = p.LazyTx.CommitBatch(ctx, &batch)
@@ -112,8 +121,29 @@ func (p *pipeline) send(ctx context.Context, commit bool) error {
 	if err != nil {
 		return err
 	}
-	for _, a := range pending {
-		if err := a.then(a.applied); err != nil {
+	for i, a := range pending {
+		if err := a.then(applied[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// queue queues in b the statements that apply what was held back, to
+// leave their results in applied: one statement for all of them when they
+// are of distinct conversations (store.QueueApplyInboundMany), else one
+// each, in order.
+func (p *pipeline) queue(b *pgx.Batch, applied []store.Applied) error {
+	if len(p.pending) > 1 && p.oneEachConversation() {
+		evs := make([]store.InboundEvent, len(p.pending))
+		nows := make([]time.Time, len(p.pending))
+		for i, a := range p.pending {
+			evs[i], nows[i] = a.ev, a.now
+		}
+		return store.QueueApplyInboundMany(b, evs, nows, func(results []store.Applied) { copy(applied, results) })
+	}
+	for i, a := range p.pending {
+		if err := store.QueueApplyInbound(b, a.ev, a.now, func(result store.Applied) { applied[i] = result }); err != nil {
 			return err
 		}
 	}

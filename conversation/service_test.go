@@ -535,6 +535,46 @@ func TestRememberedConversationTakesOneRoundTrip(t *testing.T) {
 	require.Len(t, sent.replies, 4)
 }
 
+func TestShoppersOfOneTransactionShareOneApplyStatement(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tr := tracedService(t, &scriptBot{next: countingBot{}.Decide})
+	from := func(psid, mid string) conversation.Inbound {
+		ev := inbound(mid, "hi "+psid)
+		ev.SenderID = psid
+		return ev
+	}
+	shoppers := []string{"psid-a", "psid-b", "psid-c"}
+	webhook := func(round int) []conversation.Inbound {
+		var evs []conversation.Inbound
+		for _, psid := range shoppers {
+			evs = append(evs, from(psid, fmt.Sprintf("%s-%d", psid, round)))
+		}
+		return evs
+	}
+	require.NoError(t, tr.svc.Receive(ctx, webhook(1)))
+	_, err := tr.pool.Exec(ctx, `UPDATE identities SET display_name = 'Ana'`)
+	require.NoError(t, err)
+	require.NoError(t, tr.svc.Receive(ctx, webhook(2)))
+
+	tr.trips.Reset()
+	require.NoError(t, tr.svc.Receive(ctx, webhook(3)))
+	require.Equal(t, int64(1), tr.trips.Batches())
+	require.Equal(t, int64(3), tr.trips.Batched(), "BEGIN, one statement applying the three messages, COMMIT")
+	require.Equal(t, 3, tr.count(`SELECT count(*) FROM conversations WHERE events_applied = 3 AND flow_data->>'n' = '3'`))
+	require.Equal(t, 9, tr.count(`SELECT count(*) FROM messages WHERE direction = 'out'`))
+	require.Len(t, tr.sent.replies, 9)
+
+	// One shopper's two messages in one transaction: the second is decided
+	// on the state the first leaves, so they are applied one by one.
+	tr.trips.Reset()
+	require.NoError(t, tr.svc.Receive(ctx, []conversation.Inbound{from("psid-a", "psid-a-4"), from("psid-a", "psid-a-5"), from("psid-b", "psid-b-4")}))
+	require.Equal(t, int64(5), tr.trips.Batched(), "BEGIN, three applies, COMMIT")
+	require.Equal(t, 5, tr.count(`SELECT (flow_data->>'n')::int FROM conversations
+		WHERE id = (SELECT conversation_id FROM messages WHERE platform_message_id = 'psid-a-5')`))
+	require.Equal(t, 12, tr.count(`SELECT count(*) FROM messages WHERE direction = 'out'`))
+}
+
 // countingBot counts the messages it decided on in the flow's data.
 type countingBot struct{}
 

@@ -185,3 +185,128 @@ func QueuedDeliveries(conv Conversation, author string, replies []Reply, ids []i
 	}
 	return out, nil
 }
+
+// QueueApplyInboundMany queues in b one statement that writes evs, each at
+// its time in nows, as ApplyInbound would write them one after another; done
+// receives their results, in order, when b is sent. The events must be of
+// distinct conversations: one statement cannot update a row twice.
+//
+// A shared transaction applies dozens of messages, and each statement of
+// its own paid PostgreSQL's per-statement costs — binding, the executor's
+// start-up, opening both tables and their indexes — which came to more than
+// writing the rows.
+func QueueApplyInboundMany(b *pgx.Batch, evs []InboundEvent, nows []time.Time, done func([]Applied)) error {
+	args, err := applyInboundManyArgs(evs, nows)
+	if err != nil {
+		return err
+	}
+	b.Queue(applyInboundManySQL, args...).Query(func(rows pgx.Rows) error {
+		applied := make([]Applied, 0, len(evs))
+		for rows.Next() {
+			a, err := scanApplied(rows)
+			if err != nil {
+				return err
+			}
+			applied = append(applied, a)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("apply inbound messages: %w", interpret(err))
+		}
+		if len(applied) != len(evs) {
+			return fmt.Errorf("apply inbound messages: %d events, %d results", len(evs), len(applied))
+		}
+		done(applied)
+		return nil
+	})
+	return nil
+}
+
+// applyInboundManySQL is applyInboundSQL over arrays, one element per event
+// (e.n), with the replies of all events flattened into $27–$29 (r.event is
+// the e.n of the event they answer). It returns one row per event, in order.
+// It locks the conversations in the events' order (locked), as the
+// statements one by one did, whichever join the planner picks for the
+// update: two transactions locking shared conversations in different
+// orders would deadlock.
+const applyInboundManySQL = `
+	WITH e AS (
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+			$7::text[], $8::text[], $9::text[], $10::bigint[], $11::text[], $12::timestamptz[], $13::timestamptz[],
+			$14::text[], $15::text[], $16::text[], $17::text[], $18::bigint[], $19::timestamptz[],
+			$20::text[], $21::int[], $22::timestamptz[], $23::text[], $24::text[], $25::timestamptz[], $26::xid[])
+			WITH ORDINALITY AS e(conversation_id, author, kind, platform, platform_message_id, body,
+				attachments, payload, reply_to, seq, status, platform_time, now,
+				new_status, flow, flow_state, flow_data, events_applied, last_inbound_at,
+				handoff_reason, priority, handed_off_at, reply_author, summary, rescue_at, xmin, n)),
+	inbound AS (
+		INSERT INTO messages (conversation_id, direction, author, kind, platform, platform_message_id,
+			body, attachments, payload, reply_to, seq, status, platform_time, created_at)
+		SELECT conversation_id, 'in', author, kind, platform, NULLIF(platform_message_id, ''),
+			body, attachments::jsonb, payload, reply_to, seq, status, platform_time, now
+		FROM e ORDER BY n
+		ON CONFLICT (platform, platform_message_id) WHERE platform_message_id IS NOT NULL DO NOTHING
+		RETURNING id, conversation_id),
+	locked AS (
+		SELECT c.id FROM e JOIN conversations c ON c.id = e.conversation_id
+		WHERE EXISTS (SELECT 1 FROM inbound WHERE inbound.conversation_id = e.conversation_id)
+		ORDER BY e.n
+		FOR UPDATE OF c),
+	conversation AS (
+		UPDATE conversations c SET status = e.new_status, flow = e.flow, flow_state = e.flow_state,
+			flow_data = e.flow_data::jsonb, events_applied = e.events_applied,
+			last_inbound_at = COALESCE(e.last_inbound_at, c.last_inbound_at),
+			handoff_reason = e.handoff_reason, priority = e.priority,
+			handed_off_at = COALESCE(e.handed_off_at, c.handed_off_at),
+			handoff_summary = COALESCE(e.summary::jsonb, c.handoff_summary), updated_at = e.now
+		FROM e JOIN locked ON locked.id = e.conversation_id
+		WHERE c.id = e.conversation_id AND (e.xmin IS NULL OR c.xmin = e.xmin)
+		RETURNING c.id, c.xmin),
+	replies AS (
+		INSERT INTO messages (conversation_id, direction, author, kind, platform, body, quick_replies,
+			in_reply_to, status, created_at, rescue_at)
+		SELECT e.conversation_id, 'out', e.reply_author, 'message', e.platform, r.body, r.quick_replies::jsonb,
+			inbound.id, 'queued', e.now, e.rescue_at
+		FROM unnest($27::bigint[], $28::text[], $29::text[]) WITH ORDINALITY AS r(event, body, quick_replies, k)
+		JOIN e ON e.n = r.event JOIN inbound USING (conversation_id)
+		ORDER BY r.k
+		RETURNING id, conversation_id)
+	SELECT inbound.id, ARRAY(SELECT id FROM replies WHERE replies.conversation_id = e.conversation_id ORDER BY id),
+		conversation.xmin,
+		CASE WHEN inbound.id IS NOT NULL AND conversation.id IS NULL
+			THEN frontdesk_conversation_changed(e.conversation_id) END
+	FROM e LEFT JOIN inbound USING (conversation_id) LEFT JOIN conversation ON conversation.id = e.conversation_id
+	ORDER BY e.n`
+
+// applyInboundManyArgs lays evs out as the arrays applyInboundManySQL
+// unnests: what applyInboundArgs gives for each event, one element each.
+func applyInboundManyArgs(evs []InboundEvent, nows []time.Time) ([]any, error) {
+	if len(nows) != len(evs) {
+		return nil, fmt.Errorf("%d events, %d times", len(evs), len(nows))
+	}
+	columns := make([][]any, 26)
+	var replyEvents []int64
+	var replyBodies, replyQuickReplies []string
+	for i, ev := range evs {
+		args, err := applyInboundArgs(ev, nows[i])
+		if err != nil {
+			return nil, err
+		}
+		// applyInboundArgs's $23 (the replies' author) comes before the
+		// replies ($24, $25); here the replies are flattened apart.
+		bodies, quickReplies := args[23].([]string), args[24].([]string)
+		args = append(args[:23:23], args[25:]...)
+		for c, v := range args {
+			columns[c] = append(columns[c], v)
+		}
+		for k := range bodies {
+			replyEvents = append(replyEvents, int64(i+1))
+			replyBodies = append(replyBodies, bodies[k])
+			replyQuickReplies = append(replyQuickReplies, quickReplies[k])
+		}
+	}
+	args := make([]any, 0, len(columns)+3)
+	for _, c := range columns {
+		args = append(args, c)
+	}
+	return append(args, replyEvents, replyBodies, replyQuickReplies), nil
+}

@@ -9,8 +9,9 @@ import (
 
 // RoundTrips is a pgx tracer (pgx.ConnConfig.Tracer) that counts what a
 // connection sends: batches, and statements sent on their own. With their
-// statements prepared, each is one round trip to the server.
-type RoundTrips struct{ batches, statements atomic.Int64 }
+// statements prepared, each is one round trip to the server. It also counts
+// the statements the batches carried.
+type RoundTrips struct{ batches, statements, batched atomic.Int64 }
 
 // Batches is how many batches were sent since the last Reset.
 func (r *RoundTrips) Batches() int64 { return r.batches.Load() }
@@ -18,10 +19,14 @@ func (r *RoundTrips) Batches() int64 { return r.batches.Load() }
 // Statements is how many statements were sent on their own since the last Reset.
 func (r *RoundTrips) Statements() int64 { return r.statements.Load() }
 
+// Batched is how many statements the batches carried since the last Reset.
+func (r *RoundTrips) Batched() int64 { return r.batched.Load() }
+
 // Reset starts counting again.
 func (r *RoundTrips) Reset() {
 	r.batches.Store(0)
 	r.statements.Store(0)
+	r.batched.Store(0)
 }
 
 func (r *RoundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
@@ -36,6 +41,8 @@ func (r *RoundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.Tra
 	return ctx
 }
 
-func (r *RoundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (r *RoundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {
+	r.batched.Add(1)
+}
 
 func (r *RoundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
