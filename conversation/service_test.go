@@ -544,7 +544,10 @@ func TestShoppersOfOneTransactionShareOneApplyStatement(t *testing.T) {
 		ev.SenderID = psid
 		return ev
 	}
-	shoppers := []string{"psid-a", "psid-b", "psid-c"}
+	var shoppers []string // more than are applied one by one
+	for _, c := range "abcdefghij" {
+		shoppers = append(shoppers, "psid-"+string(c))
+	}
 	webhook := func(round int) []conversation.Inbound {
 		var evs []conversation.Inbound
 		for _, psid := range shoppers {
@@ -560,19 +563,21 @@ func TestShoppersOfOneTransactionShareOneApplyStatement(t *testing.T) {
 	tr.trips.Reset()
 	require.NoError(t, tr.svc.Receive(ctx, webhook(3)))
 	require.Equal(t, int64(1), tr.trips.Batches())
-	require.Equal(t, int64(3), tr.trips.Batched(), "BEGIN, one statement applying the three messages, COMMIT")
-	require.Equal(t, 3, tr.count(`SELECT count(*) FROM conversations WHERE events_applied = 3 AND flow_data->>'n' = '3'`))
-	require.Equal(t, 9, tr.count(`SELECT count(*) FROM messages WHERE direction = 'out'`))
-	require.Len(t, tr.sent.replies, 9)
+	require.Equal(t, int64(3), tr.trips.Batched(), "BEGIN, one statement applying the ten messages, COMMIT")
+	require.Equal(t, 10, tr.count(`SELECT count(*) FROM conversations WHERE events_applied = 3 AND flow_data->>'n' = '3'`))
+	require.Equal(t, 30, tr.count(`SELECT count(*) FROM messages WHERE direction = 'out'`))
+	require.Len(t, tr.sent.replies, 30)
 
 	// One shopper's two messages in one transaction: the second is decided
 	// on the state the first leaves, so they are applied one by one.
 	tr.trips.Reset()
-	require.NoError(t, tr.svc.Receive(ctx, []conversation.Inbound{from("psid-a", "psid-a-4"), from("psid-a", "psid-a-5"), from("psid-b", "psid-b-4")}))
-	require.Equal(t, int64(5), tr.trips.Batched(), "BEGIN, three applies, COMMIT")
+	evs := webhook(4)
+	evs = append(evs[:1:1], append([]conversation.Inbound{from("psid-a", "psid-a-5")}, evs[1:]...)...)
+	require.NoError(t, tr.svc.Receive(ctx, evs))
+	require.Equal(t, int64(13), tr.trips.Batched(), "BEGIN, eleven applies, COMMIT")
 	require.Equal(t, 5, tr.count(`SELECT (flow_data->>'n')::int FROM conversations
 		WHERE id = (SELECT conversation_id FROM messages WHERE platform_message_id = 'psid-a-5')`))
-	require.Equal(t, 12, tr.count(`SELECT count(*) FROM messages WHERE direction = 'out'`))
+	require.Equal(t, 41, tr.count(`SELECT count(*) FROM messages WHERE direction = 'out'`))
 }
 
 // countingBot counts the messages it decided on in the flow's data.
