@@ -122,9 +122,9 @@ type Server struct {
 
 	mu             sync.Mutex
 	seq            int64
-	sent           []Sent
+	sent           []*Sent               // pointers: appending copies a word, not a Sent
 	batchSizes     []int                 // calls of each batch request served
-	byRecipient    map[string][]int      // recipient id → indexes into sent
+	byRecipient    map[string][]*Sent    // recipient id → its sends
 	scripts        map[string][]Response // recipient id → answers to sends
 	profileScripts map[string][]Response // user id → answers to profile fetches
 	profiles       map[string]profile
@@ -149,7 +149,7 @@ func New(appSecret string, tokens map[string]string, version string) *Server {
 		tokens:         make(map[string]string, len(tokens)),
 		channels:       make(map[string]string, len(tokens)),
 		proofs:         make(map[string]string, len(tokens)),
-		byRecipient:    make(map[string][]int),
+		byRecipient:    make(map[string][]*Sent),
 		scripts:        make(map[string][]Response),
 		profileScripts: make(map[string][]Response),
 		profiles:       make(map[string]profile),
@@ -207,17 +207,20 @@ func (s *Server) Close() {
 func (s *Server) Sent() []Sent {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.sent)
+	return values(s.sent)
 }
 
 // SentTo returns the accepted sends to recipientID, oldest first.
 func (s *Server) SentTo(recipientID string) []Sent {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	idx := s.byRecipient[recipientID]
-	out := make([]Sent, len(idx))
-	for i, j := range idx {
-		out[i] = s.sent[j]
+	return values(s.byRecipient[recipientID])
+}
+
+func values(sent []*Sent) []Sent {
+	out := make([]Sent, len(sent))
+	for i, p := range sent {
+		out[i] = *p
 	}
 	return out
 }
@@ -229,7 +232,7 @@ func (s *Server) Reset() {
 	defer s.mu.Unlock()
 	s.sent = nil
 	s.batchSizes = nil
-	s.byRecipient = make(map[string][]int)
+	s.byRecipient = make(map[string][]*Sent)
 	s.profiles = make(map[string]profile)
 	// Script maps are cleared, not replaced: popScript's callers read the
 	// fields without the lock.
@@ -369,9 +372,14 @@ type batchCall struct {
 
 // batchAnswer is one call's answer in a batch response.
 type batchAnswer struct {
-	Code    int                 `json:"code"`
-	Headers []map[string]string `json:"headers"`
-	Body    string              `json:"body"`
+	Code    int           `json:"code"`
+	Headers []batchHeader `json:"headers"`
+	Body    string        `json:"body"`
+}
+
+type batchHeader struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // batch answers a batch request (POST /{version}/ with batch=[…]): each
@@ -406,10 +414,10 @@ func (s *Server) batch(w http.ResponseWriter, method, token string, form params)
 		if gerr := s.serveBatchCall(rec, c, rel, token); gerr != nil {
 			gerr.write(rec)
 		}
-		answers[i] = batchAnswer{Code: rec.Code, Headers: []map[string]string{}, Body: rec.Body.String()}
+		answers[i] = batchAnswer{Code: rec.Code, Headers: []batchHeader{}, Body: rec.Body.String()}
 		for name, values := range rec.Header() {
 			for _, v := range values {
-				answers[i].Headers = append(answers[i].Headers, map[string]string{"name": name, "value": v})
+				answers[i].Headers = append(answers[i].Headers, batchHeader{Name: name, Value: v})
 			}
 		}
 	}
@@ -565,6 +573,12 @@ func scripted(w http.ResponseWriter, resp Response) (bool, *graphError) {
 	return true, g
 }
 
+// sendAnswer is the Send API's answer to an accepted send.
+type sendAnswer struct {
+	RecipientID string `json:"recipient_id"`
+	MessageID   string `json:"message_id"`
+}
+
 // sendRequest is the Send API body.
 type sendRequest struct {
 	Recipient struct {
@@ -648,8 +662,8 @@ func (s *Server) send(w http.ResponseWriter, channelID string, p params) *graphE
 	if a := req.Message.Attachment; a != nil {
 		sent.Attachment = &SentAttachment{Type: a.Type, URL: a.Payload.URL}
 	}
-	s.byRecipient[sent.RecipientID] = append(s.byRecipient[sent.RecipientID], len(s.sent))
-	s.sent = append(s.sent, sent)
+	s.byRecipient[sent.RecipientID] = append(s.byRecipient[sent.RecipientID], &sent)
+	s.sent = append(s.sent, &sent)
 	for sub := range s.subs {
 		select {
 		case sub.ch <- sent:
@@ -662,7 +676,7 @@ func (s *Server) send(w http.ResponseWriter, channelID string, p params) *graphE
 		onSend(sent)
 	}
 
-	writeJSON(w, http.StatusOK, map[string]string{"recipient_id": sent.RecipientID, "message_id": sent.MessageID})
+	writeJSON(w, http.StatusOK, sendAnswer{RecipientID: sent.RecipientID, MessageID: sent.MessageID})
 	return nil
 }
 
