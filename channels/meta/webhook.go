@@ -71,17 +71,17 @@ type parsed struct {
 // add maps event j of list (messaging or standby) of entry i, unless
 // decoding it failed with decodeErr.
 func (p *parsed) add(platform conversation.Platform, i int, list string, j int, ev *hookEvent, decodeErr error) {
-	in, ok, err := conversation.Inbound{}, false, decodeErr
+	var in conversation.Inbound
+	err := decodeErr
 	if err == nil {
-		in, ok, err = mapEvent(platform, ev)
+		in, err = mapEvent(platform, ev)
 	}
-	switch {
-	case err != nil:
+	if err != nil {
 		p.skipped = append(p.skipped, fmt.Errorf("entry %d: %s %d: %w", i, list, j, err))
-	case ok:
-		in.Standby = list == "standby"
-		p.events = append(p.events, in)
+		return
 	}
+	in.Standby = list == "standby"
+	p.events = append(p.events, in)
 }
 
 // parseWhole parses a webhook decoded in one go; ok is false when it does
@@ -133,9 +133,9 @@ func parseByLevel(body []byte) (p parsed, err error) {
 
 // mapEvent maps one messaging or standby event. An event of a kind
 // Frontdesk does not use becomes one of conversation.KindUnused.
-func mapEvent(platform conversation.Platform, ev *hookEvent) (in conversation.Inbound, ok bool, err error) {
+func mapEvent(platform conversation.Platform, ev *hookEvent) (in conversation.Inbound, err error) {
 	if ev.Sender.ID == "" || ev.Recipient.ID == "" {
-		return in, false, errors.New("event without sender or recipient id")
+		return in, errors.New("event without sender or recipient id")
 	}
 	in = conversation.Inbound{
 		Platform:  platform,
@@ -157,10 +157,7 @@ func mapEvent(platform conversation.Platform, ev *hookEvent) (in conversation.In
 	default:
 		in.Kind = conversation.KindUnused
 	}
-	if err != nil {
-		return in, false, err
-	}
-	return in, true, nil
+	return in, err
 }
 
 // mapMessage fills in from a message, an echo or an unsend. An echo was sent
