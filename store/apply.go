@@ -101,21 +101,34 @@ const applyInboundSQL = `
 		UPDATE conversations SET status = $14, flow = $15, flow_state = $16, flow_data = $17,
 			events_applied = $18, last_inbound_at = COALESCE($19, last_inbound_at),
 			handoff_reason = $20, priority = $21, handed_off_at = COALESCE($22, handed_off_at),
-			handoff_summary = COALESCE($26, handoff_summary), updated_at = $13
-		WHERE id = $1 AND ($28::xid IS NULL OR xmin = $28::xid) AND EXISTS (SELECT 1 FROM inbound)
+			handoff_summary = COALESCE($24, handoff_summary), updated_at = $13
+		WHERE id = $1 AND ($26::xid IS NULL OR xmin = $26::xid) AND EXISTS (SELECT 1 FROM inbound)
 		RETURNING xmin),
 	replies AS (
 		INSERT INTO messages (conversation_id, direction, author, kind, platform, body, quick_replies,
 			in_reply_to, status, created_at, rescue_at)
-		SELECT $1, 'out', $23, 'message', $4, r.body, r.quick_replies::jsonb, inbound.id, 'queued', $13, $27
-		FROM inbound, unnest($24::text[], $25::text[]) WITH ORDINALITY AS r(body, quick_replies, n)
+		SELECT $1, 'out', $23, 'message', $4, r.body, r.quick_replies::jsonb, inbound.id, 'queued', $13, $25
+		FROM inbound, unnest($27::text[], $28::text[]) WITH ORDINALITY AS r(body, quick_replies, n)
 		ORDER BY r.n
 		RETURNING id)
 	SELECT (SELECT id FROM inbound), ARRAY(SELECT id FROM replies ORDER BY id), (SELECT xmin FROM conversation),
 		CASE WHEN EXISTS (SELECT 1 FROM inbound) AND NOT EXISTS (SELECT 1 FROM conversation)
 			THEN frontdesk_conversation_changed($1) END`
 
+// applyInboundArgs are applyInboundSQL's parameters: the event's columns
+// ($1–$26), then its replies' ($27, $28).
 func applyInboundArgs(ev InboundEvent, now time.Time) ([]any, error) {
+	args, err := applyInboundColumns(ev, now)
+	if err != nil {
+		return nil, err
+	}
+	bodies, quickReplies := replyColumns(ev.Replies)
+	return append(args, bodies, quickReplies), nil
+}
+
+// applyInboundColumns are the parameters applyInboundSQL and, one element
+// per event, applyInboundManySQL take for everything but the replies.
+func applyInboundColumns(ev InboundEvent, now time.Time) ([]any, error) {
 	m, u := ev.Message, ev.Update
 	attachments, err := encodeList(m.Attachments)
 	if err != nil {
@@ -125,7 +138,6 @@ func applyInboundArgs(ev InboundEvent, now time.Time) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode flow data: %w", err)
 	}
-	bodies, quickReplies := replyColumns(ev.Replies)
 	summary, err := encodeOptional(u.HandoffSummary)
 	if err != nil {
 		return nil, fmt.Errorf("encode hand-off summary: %w", err)
@@ -134,7 +146,7 @@ func applyInboundArgs(ev InboundEvent, now time.Time) ([]any, error) {
 		m.Body, attachments, m.Payload, m.ReplyTo, m.Seq, m.Status, m.PlatformTime, now,
 		u.Status, u.Flow, u.FlowState, flowData, u.EventsApplied, u.LastInboundAt,
 		u.HandoffReason, u.Priority, u.HandedOffAt,
-		ev.ReplyAuthor, bodies, quickReplies, summary, ev.RescueAt, ev.Xmin}, nil
+		ev.ReplyAuthor, summary, ev.RescueAt, ev.Xmin}, nil
 }
 
 func scanApplied(row pgx.Row) (Applied, error) {
@@ -278,35 +290,35 @@ const applyInboundManySQL = `
 	ORDER BY e.n`
 
 // applyInboundManyArgs lays evs out as the arrays applyInboundManySQL
-// unnests: what applyInboundArgs gives for each event, one element each.
+// unnests: applyInboundColumns of each event, one element each, then their
+// replies, flattened.
 func applyInboundManyArgs(evs []InboundEvent, nows []time.Time) ([]any, error) {
 	if len(nows) != len(evs) {
 		return nil, fmt.Errorf("%d events, %d times", len(evs), len(nows))
 	}
-	columns := make([][]any, 26)
+	var columns [][]any
 	var replyEvents []int64
-	var replyBodies, replyQuickReplies []string
+	var replies []Reply
 	for i, ev := range evs {
-		args, err := applyInboundArgs(ev, nows[i])
+		args, err := applyInboundColumns(ev, nows[i])
 		if err != nil {
 			return nil, err
 		}
-		// applyInboundArgs's $23 (the replies' author) comes before the
-		// replies ($24, $25); here the replies are flattened apart.
-		bodies, quickReplies := args[23].([]string), args[24].([]string)
-		args = append(args[:23:23], args[25:]...)
+		if columns == nil {
+			columns = make([][]any, len(args))
+		}
 		for c, v := range args {
 			columns[c] = append(columns[c], v)
 		}
-		for k := range bodies {
+		for range ev.Replies {
 			replyEvents = append(replyEvents, int64(i+1))
-			replyBodies = append(replyBodies, bodies[k])
-			replyQuickReplies = append(replyQuickReplies, quickReplies[k])
 		}
+		replies = append(replies, ev.Replies...)
 	}
 	args := make([]any, 0, len(columns)+3)
 	for _, c := range columns {
 		args = append(args, c)
 	}
-	return append(args, replyEvents, replyBodies, replyQuickReplies), nil
+	bodies, quickReplies := replyColumns(replies)
+	return append(args, replyEvents, bodies, quickReplies), nil
 }
