@@ -383,24 +383,14 @@ func (s *Service) receiveEcho(ctx context.Context, tx pgx.Tx, ev Inbound, jobs *
 		}
 		return store.MarkSent(ctx, tx, id, ev.PlatformMessageID, sentAt)
 	}
-	conv, err := s.lockEchoConversation(ctx, tx, ev, jobs)
-	if err != nil {
-		return err
-	}
-	_, _, err = store.InsertMessage(ctx, tx, store.NewMessage{
-		ConversationID:    conv.ID,
-		Direction:         string(Out),
-		Author:            string(AuthorAgent),
-		Kind:              string(KindMessage),
-		Platform:          string(ev.Platform),
-		PlatformMessageID: ev.PlatformMessageID,
-		Body:              ev.Text,
-		Attachments:       ev.Attachments,
-		Status:            string(MessageSent),
-		PlatformTime:      timePtr(ev.Timestamp),
-		SentAt:            &sentAt,
+	return s.storeUnanswered(ctx, tx, ev, jobs, store.NewMessage{
+		Direction:   string(Out),
+		Author:      string(AuthorAgent),
+		Body:        ev.Text,
+		Attachments: ev.Attachments,
+		Status:      string(MessageSent),
+		SentAt:      &sentAt,
 	}, now)
-	return err
 }
 
 // receiveDeleted removes what a message the shopper unsent said. A message
@@ -412,27 +402,31 @@ func (s *Service) receiveDeleted(ctx context.Context, tx pgx.Tx, ev Inbound, job
 	if err != nil || n > 0 {
 		return err
 	}
-	conv, err := s.lockEchoConversation(ctx, tx, ev, jobs)
+	return s.storeUnanswered(ctx, tx, ev, jobs, store.NewMessage{
+		Direction: string(In),
+		Author:    string(AuthorCustomer),
+		Status:    string(MessageDeleted),
+	}, s.nowFn())
+}
+
+// storeUnanswered stores m, the message ev names, in the conversation it
+// belongs to (lockUnansweredConversation), without the bot answering it.
+func (s *Service) storeUnanswered(ctx context.Context, tx pgx.Tx, ev Inbound, jobs *jobBatch, m store.NewMessage, now time.Time) error {
+	conv, err := s.lockUnansweredConversation(ctx, tx, ev, jobs)
 	if err != nil {
 		return err
 	}
-	_, _, err = store.InsertMessage(ctx, tx, store.NewMessage{
-		ConversationID:    conv.ID,
-		Direction:         string(In),
-		Author:            string(AuthorCustomer),
-		Kind:              string(KindMessage),
-		Platform:          string(ev.Platform),
-		PlatformMessageID: ev.PlatformMessageID,
-		Status:            string(MessageDeleted),
-		PlatformTime:      timePtr(ev.Timestamp),
-	}, s.nowFn())
+	m.ConversationID, m.Kind, m.Platform = conv.ID, string(KindMessage), string(ev.Platform)
+	m.PlatformMessageID, m.PlatformTime = ev.PlatformMessageID, timePtr(ev.Timestamp)
+	_, _, err = store.InsertMessage(ctx, tx, m, now)
 	return err
 }
 
-// lockEchoConversation finds the conversation a page's own message belongs
-// to: the open one, else the last resolved one — a person writing from
-// Meta's inbox does not reopen a conversation — else a new one.
-func (s *Service) lockEchoConversation(ctx context.Context, tx pgx.Tx, ev Inbound, jobs *jobBatch) (store.Conversation, error) {
+// lockUnansweredConversation finds the conversation of a message the bot
+// does not answer (a page's own message, one the shopper unsent): the open
+// one, else the last resolved one — such a message does not reopen a
+// conversation — else a new one.
+func (s *Service) lockUnansweredConversation(ctx context.Context, tx pgx.Tx, ev Inbound, jobs *jobBatch) (store.Conversation, error) {
 	conv, err := store.LockOpenConversationOf(ctx, tx, string(ev.Platform), ev.ChannelID, ev.SenderID)
 	if !errors.Is(err, store.ErrNotFound) {
 		return conv, err
