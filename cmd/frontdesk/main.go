@@ -7,16 +7,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 )
-
-// gcPercent is the garbage collector's target when GOGC is not set: the
-// heap may grow to five times what is live before a collection, instead of
-// twice. The gateway's live heap is small (tens of MB), and collecting a
-// quarter as often took 8 to 10% less of its CPU per message flat out.
-// GOGC and GOMEMLIMIT, when set, decide as usual.
-const gcPercent = 400
 
 const usage = `usage: frontdesk <command> [flags]
 
@@ -36,7 +28,7 @@ func main() {
 		os.Exit(2)
 	}
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
+		keepHeapFloor(heapFloor, gcPercent)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
