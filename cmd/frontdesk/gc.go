@@ -17,7 +17,7 @@ import (
 // core, its idle workers the other, which PostgreSQL would have run on.
 // Webhooks acknowledged during it took 4–30 ms instead of 1: in steady
 // load runs with GC off, 1–5 acknowledgements a run took over 4 ms; with
-// a collection every two seconds, 15–48. The floor makes collections rare
+// a collection every two seconds, 14–48. The floor makes collections rare
 // (two in a 23-second steady run instead of thirteen). GOGC and
 // GOMEMLIMIT, when set, decide as usual; a memory limit below the floor
 // still bounds the heap.
