@@ -20,7 +20,7 @@ import (
 // a collection every two seconds, 14–48. The floor makes collections rare
 // (two in a 23-second steady run instead of thirteen). GOGC and
 // GOMEMLIMIT, when set, decide as usual; a memory limit below the floor
-// still bounds the heap.
+// (main sets one in a container with a limit) still bounds the heap.
 const (
 	heapFloor = 256 << 20
 	gcPercent = 400

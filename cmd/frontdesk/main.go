@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/KimMachineGun/automemlimit/memlimit"
 )
 
 const usage = `usage: frontdesk <command> [flags]
@@ -27,6 +29,9 @@ func main() {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
 	}
+	// In a container with a memory limit, the heap stays under 90% of it,
+	// the floor below included; GOMEMLIMIT, when set, decides instead.
+	memlimit.Set() //nolint:errcheck // without a limit to read, the heap is bounded as before
 	if os.Getenv("GOGC") == "" {
 		keepHeapFloor(heapFloor, gcPercent)
 	}
