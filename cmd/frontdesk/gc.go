@@ -46,8 +46,8 @@ func keepHeapFloor(floor uint64, minPercent int) {
 	adjust(struct{}{})
 }
 
-// percentFor is the GOGC that makes a heap with live bytes live collect at
-// floor, but never less than minPercent.
+// percentFor is the GOGC under which a heap with live bytes live next
+// collects at floor, never less than minPercent.
 func percentFor(live, floor uint64, minPercent int) int {
 	if live == 0 || live >= floor {
 		return minPercent
