@@ -107,6 +107,31 @@ type Report struct {
 	Consistency *ConsistencyReport
 }
 
+// Problems lists what the run found wrong: webhooks refused, messages
+// unanswered or answered twice, conversations that did not end as if
+// their messages were handled one by one. Timings are not judged: they
+// depend on the machine.
+func (r Report) Problems() []string {
+	var out []string
+	add := func(scope string, n int, what string) {
+		if n > 0 {
+			out = append(out, fmt.Sprintf("%s: %d %s", scope, n, what))
+		}
+	}
+	for _, p := range r.Phases {
+		add(p.Name, p.Rejected, "webhooks rejected")
+		add(p.Name, p.Missing, "messages unanswered")
+		add(p.Name, p.Duplicate, "replies duplicated")
+	}
+	if c := r.Consistency; c != nil {
+		add("consistency", c.Rejected, "webhooks rejected")
+		add("consistency", c.LostUpdates, "conversations with lost updates")
+		add("consistency", c.Missing, "replies missing")
+		add("consistency", c.Duplicate, "replies duplicated")
+	}
+	return out
+}
+
 const (
 	appSecret = "loadgen-secret"
 	pageID    = "900000000000001"

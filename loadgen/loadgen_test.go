@@ -51,3 +51,28 @@ func TestShortRunAnswersEveryMessageOnce(t *testing.T) {
 	require.Zero(t, c.Missing)
 	require.Zero(t, c.Duplicate)
 }
+
+func TestProblemsNameWhatWentWrong(t *testing.T) {
+	clean := loadgen.Report{
+		Phases:      []loadgen.PhaseReport{{Name: "steady", Sent: 10, Accepted: 10, AnsweredOnce: 10}},
+		Consistency: &loadgen.ConsistencyReport{Conversations: 2, Messages: 5},
+	}
+	require.Empty(t, clean.Problems())
+
+	bad := loadgen.Report{
+		Phases: []loadgen.PhaseReport{
+			{Name: "steady", Sent: 10, Accepted: 9, Rejected: 1, AnsweredOnce: 8, Missing: 2},
+			{Name: "flat-out", Sent: 10, Accepted: 10, AnsweredOnce: 10, Duplicate: 3},
+		},
+		Consistency: &loadgen.ConsistencyReport{LostUpdates: 1, Missing: 4, Duplicate: 5, Rejected: 6},
+	}
+	require.Equal(t, []string{
+		"steady: 1 webhooks rejected",
+		"steady: 2 messages unanswered",
+		"flat-out: 3 replies duplicated",
+		"consistency: 6 webhooks rejected",
+		"consistency: 1 conversations with lost updates",
+		"consistency: 4 replies missing",
+		"consistency: 5 replies duplicated",
+	}, bad.Problems())
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -56,7 +57,15 @@ func runLoadgen(ctx context.Context, args []string) error {
 	if report.Consistency != nil {
 		fmt.Println(report.Consistency)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	// A run that loses or repeats messages fails, so `make bench` says so
+	// by its exit status, not only in its figures.
+	if problems := report.Problems(); len(problems) > 0 {
+		return fmt.Errorf("the run found %s", strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 // writeAllocProfile writes the allocations made since the process started
