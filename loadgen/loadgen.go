@@ -63,9 +63,14 @@ type PhaseReport struct {
 	Rejected               int
 	Elapsed                time.Duration
 	AckP50, AckP95, AckP99 time.Duration
-	ReplyP50, ReplyP99     time.Duration
-	AnsweredOnce           int
-	Missing, Duplicate     int
+	// SlowAcks counts acknowledgements over SlowAck, and SlowSeconds the
+	// seconds of the phase they were sent in: a few seconds with many
+	// mean stalls (a collection, a slow WAL flush), many seconds with one
+	// or two a tail spread through the run.
+	SlowAcks, SlowSeconds int
+	ReplyP50, ReplyP99    time.Duration
+	AnsweredOnce          int
+	Missing, Duplicate    int
 }
 
 // AcceptedPerSecond is the phase's throughput.
@@ -75,11 +80,12 @@ func (p PhaseReport) AcceptedPerSecond() float64 {
 
 func (p PhaseReport) String() string {
 	return fmt.Sprintf("%-8s sent %6d  accepted %6d (%7.1f/s)  rejected %d\n"+
-		"         ack   p50 %8s  p95 %8s  p99 %8s\n"+
+		"         ack   p50 %8s  p95 %8s  p99 %8s  over %s: %d, sent in %d of %d seconds\n"+
 		"         reply p50 %8s  p99 %8s\n"+
 		"         answered exactly once %d, missing %d, duplicate %d",
 		p.Name, p.Sent, p.Accepted, p.AcceptedPerSecond(), p.Rejected,
-		round(p.AckP50), round(p.AckP95), round(p.AckP99), round(p.ReplyP50), round(p.ReplyP99),
+		round(p.AckP50), round(p.AckP95), round(p.AckP99), SlowAck, p.SlowAcks, p.SlowSeconds,
+		int(p.Elapsed.Round(time.Second)/time.Second), round(p.ReplyP50), round(p.ReplyP99),
 		p.AnsweredOnce, p.Missing, p.Duplicate)
 }
 
@@ -280,6 +286,7 @@ func (r *run) phase(ctx context.Context, name string, drive func(send func())) P
 
 	var (
 		acks               []time.Duration
+		slowAt             []time.Duration // when, into the phase, each slow ack's webhook was sent
 		acksMu             sync.Mutex
 		sent, ok, rejected atomic.Int64
 	)
@@ -293,6 +300,7 @@ func (r *run) phase(ctx context.Context, name string, drive func(send func())) P
 		r.outstanding[shopper] = time.Now()
 		r.mu.Unlock()
 		sent.Add(1)
+		at := time.Since(start)
 		took, status := r.post(ctx, r.urls[int(n)%len(r.urls)], body)
 		if status != http.StatusOK {
 			rejected.Add(1)
@@ -301,6 +309,9 @@ func (r *run) phase(ctx context.Context, name string, drive func(send func())) P
 		ok.Add(1)
 		acksMu.Lock()
 		acks = append(acks, took)
+		if took > SlowAck {
+			slowAt = append(slowAt, at)
+		}
 		acksMu.Unlock()
 	})
 	elapsed := time.Since(start)
@@ -313,6 +324,7 @@ func (r *run) phase(ctx context.Context, name string, drive func(send func())) P
 		Elapsed: elapsed, AnsweredOnce: r.answered, Missing: len(r.outstanding), Duplicate: r.duplicates,
 	}
 	p.AckP50, p.AckP95, p.AckP99 = percentile(acks, 50), percentile(acks, 95), percentile(acks, 99)
+	p.SlowAcks, p.SlowSeconds = len(slowAt), distinctSeconds(slowAt)
 	p.ReplyP50, p.ReplyP99 = percentile(r.replyLat, 50), percentile(r.replyLat, 99)
 	// Unanswered shoppers stay out of the idle list for later phases.
 	clear(r.outstanding)
@@ -539,6 +551,19 @@ func createDatabase(ctx context.Context, serverURL string) (string, func(), erro
 		admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") //nolint:errcheck
 		admin.Close(ctx)
 	}, nil
+}
+
+// SlowAck is the acknowledgement time a phase counts as slow: the steady
+// phase's target for the p99.
+const SlowAck = 10 * time.Millisecond
+
+// distinctSeconds counts the whole seconds that the offsets fall in.
+func distinctSeconds(offsets []time.Duration) int {
+	seen := map[time.Duration]bool{}
+	for _, o := range offsets {
+		seen[o.Truncate(time.Second)] = true
+	}
+	return len(seen)
 }
 
 func percentile(ds []time.Duration, p int) time.Duration {
