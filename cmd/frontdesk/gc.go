@@ -32,16 +32,14 @@ const (
 func keepHeapFloor(floor uint64, minPercent int) {
 	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	var adjust func(struct{})
-	arm := func() {
-		// A cleanup runs once the collector has found its object unreachable,
-		// that is after each collection; it arms the next one. The object
-		// is larger than the tiny allocator's 16 bytes so it is freed alone.
-		runtime.AddCleanup(new([32]byte), adjust, struct{}{})
-	}
 	adjust = func(struct{}) {
 		metrics.Read(live)
 		debug.SetGCPercent(percentFor(live[0].Value.Uint64(), floor, minPercent))
-		arm()
+		// A cleanup runs once the collector has found its object
+		// unreachable, that is after the next collection, and adjusts
+		// again. The object is larger than the tiny allocator's 16 bytes,
+		// so it is freed alone.
+		runtime.AddCleanup(new([32]byte), adjust, struct{}{})
 	}
 	adjust(struct{}{})
 }
