@@ -9,18 +9,14 @@ import (
 // When GOGC is not set, the heap may grow to heapFloor before a collection,
 // or to five times what is live (gcPercent 400) when that is more.
 //
-// The percentage: the gateway's live heap is small (tens of MB), and
-// collecting at five times it rather than twice took 8–10% less of the
-// CPU per message flat out. The floor: each message allocates tens of kB,
-// so even then a collection came every one to three seconds at 500
-// messages/s, and on two cores a collection's mark phase (5–10 ms) holds a
-// core, its idle workers the other, which PostgreSQL would have run on.
-// Webhooks acknowledged during it took 4–30 ms instead of 1: in steady
-// load runs with GC off, 1–5 acknowledgements a run took over 4 ms; with
-// a collection every two seconds, 14–48. The floor makes collections rare
-// (two in a 23-second steady run instead of thirteen). GOGC and
-// GOMEMLIMIT, when set, decide as usual; a memory limit below the floor
-// (main sets one in a container with a limit) still bounds the heap.
+// Why: the live heap is small (tens of MB) and each message allocates tens
+// of kB, so collections came every one to three seconds at 500 messages/s,
+// and on two cores each mark phase took the cores the webhooks and
+// PostgreSQL run on; the webhooks acknowledged meanwhile waited. The
+// README ("A heap floor keeps collections out of the acknowledgements",
+// and "Measured") has the figures. GOGC and GOMEMLIMIT, when set, decide
+// as usual; a memory limit below the floor (main sets one in a container
+// with a limit) still bounds the heap.
 const (
 	heapFloor = 256 << 20
 	gcPercent = 400
